@@ -1,0 +1,307 @@
+"""Every write to accounts, organizations, teams and API credentials."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from helpdesk.exceptions import DomainError
+from helpdesk.models import (
+    ApiToken,
+    IdempotencyKey,
+    Organization,
+    OrganizationDomain,
+    Role,
+    Skill,
+    Team,
+    User,
+)
+
+TOKEN_PREFIX = "hd_"  # noqa: S105 - a public prefix, not a secret
+
+
+def hash_token(plaintext: str) -> str:
+    """Return the stored form of an API token (tokens are random, so a fast hash suffices)."""
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def _normalize_domains(domains: Iterable[str]) -> list[str]:
+    cleaned = []
+    for raw in domains:
+        domain = raw.strip().lower().lstrip("@")
+        if not domain or "." not in domain or " " in domain or "@" in domain:
+            raise DomainError(
+                "Invalid email domain.", field_errors={"domains": [f"'{raw}' is not a domain."]}
+            )
+        cleaned.append(domain)
+    return sorted(set(cleaned))
+
+
+def _set_domains(organization: Organization, domains: Sequence[str]) -> None:
+    taken = (
+        OrganizationDomain.objects.filter(domain__in=domains)
+        .exclude(organization=organization)
+        .values_list("domain", flat=True)
+    )
+    if taken:
+        raise DomainError(
+            "Domain already belongs to another organization.",
+            field_errors={
+                "domains": [f"'{d}' already belongs to another organization." for d in sorted(taken)]
+            },
+        )
+    OrganizationDomain.objects.filter(organization=organization).exclude(domain__in=domains).delete()
+    existing = set(organization.domains.values_list("domain", flat=True))
+    OrganizationDomain.objects.bulk_create(
+        [OrganizationDomain(organization=organization, domain=d) for d in domains if d not in existing]
+    )
+
+
+ORGANIZATION_FIELDS = (
+    "name",
+    "tier",
+    "segment",
+    "is_vip",
+    "notes",
+    "members_see_each_other",
+    "account_owner",
+)
+
+
+@transaction.atomic
+def organization_create(*, name: str, domains: Sequence[str] = (), **fields: Any) -> Organization:
+    """Create an organization with its email domains.
+
+    Raises DomainError when the name or a domain is already taken.
+    """
+    if Organization.objects.filter(name__iexact=name.strip()).exists():
+        raise DomainError("Name taken.", field_errors={"name": ["An organization with this name exists."]})
+    organization = Organization.objects.create(
+        name=name.strip(), **{k: v for k, v in fields.items() if k in ORGANIZATION_FIELDS}
+    )
+    _set_domains(organization, _normalize_domains(domains))
+    return organization
+
+
+@transaction.atomic
+def organization_update(
+    *, organization_id: int, domains: Sequence[str] | None = None, **fields: Any
+) -> Organization:
+    """Change an organization's fields and, when given, replace its email domains."""
+    organization = Organization.objects.select_for_update().get(pk=organization_id)
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+        clash = Organization.objects.filter(name__iexact=fields["name"]).exclude(pk=organization_id)
+        if clash.exists():
+            raise DomainError(
+                "Name taken.", field_errors={"name": ["An organization with this name exists."]}
+            )
+    for key, value in fields.items():
+        if key in ORGANIZATION_FIELDS:
+            setattr(organization, key, value)
+    organization.save()
+    if domains is not None:
+        _set_domains(organization, _normalize_domains(domains))
+    return organization
+
+
+def organization_for_email(email: str) -> Organization | None:
+    """Return the organization whose registered domain matches the email's domain, if any."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    link = OrganizationDomain.objects.select_related("organization").filter(domain=domain).first()
+    return link.organization if link else None
+
+
+def _validate_time_zone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise DomainError(
+            "Unknown time zone.", field_errors={"time_zone": [f"'{name}' is not an IANA time zone."]}
+        ) from error
+
+
+USER_FIELDS = (
+    "full_name",
+    "role",
+    "organization",
+    "support_tier",
+    "time_zone",
+    "max_open_tickets",
+    "availability",
+    "is_active",
+)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    password: str | None = None,
+    role: str = Role.CUSTOMER,
+    organization: Organization | None = None,
+    skills: Sequence[Skill] = (),
+    **fields: Any,
+) -> User:
+    """Create a user. A customer with no organization joins the one owning their email domain.
+
+    Raises DomainError when the email is taken or the time zone is unknown.
+    """
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise DomainError("Email taken.", field_errors={"email": ["A user with this email exists."]})
+    if "time_zone" in fields:
+        _validate_time_zone(fields["time_zone"])
+    if organization is None and role == Role.CUSTOMER:
+        organization = organization_for_email(email)
+    user = User(
+        email=email,
+        role=role,
+        organization=organization,
+        **{k: v for k, v in fields.items() if k in USER_FIELDS},
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:  # a concurrent create of the same email
+        raise DomainError(
+            "Email taken.", field_errors={"email": ["A user with this email exists."]}
+        ) from error
+    if skills:
+        user.skills.set(skills)
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *, user_id: int, skills: Sequence[Skill] | None = None, password: str | None = None, **fields: Any
+) -> User:
+    """Change a user's profile, role or agent settings."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    if "time_zone" in fields:
+        _validate_time_zone(fields["time_zone"])
+    if "email" in fields:
+        email = fields["email"].strip().lower()
+        if User.objects.filter(email=email).exclude(pk=user_id).exists():
+            raise DomainError("Email taken.", field_errors={"email": ["A user with this email exists."]})
+        user.email = email
+    for key, value in fields.items():
+        if key in USER_FIELDS:
+            setattr(user, key, value)
+    if password:
+        user.set_password(password)
+    user.save()
+    if skills is not None:
+        user.skills.set(skills)
+    return user
+
+
+def customer_get_or_create(*, email: str, full_name: str = "") -> User:
+    """Return the user with this email, creating a customer (joined by domain) when absent."""
+    email = email.strip().lower()
+    existing = User.objects.filter(email=email).first()
+    if existing:
+        return existing
+    try:
+        return user_create(email=email, full_name=full_name)
+    except DomainError:
+        return User.objects.get(email=email)
+
+
+@transaction.atomic
+def team_create(
+    *,
+    name: str,
+    lead: User | None = None,
+    members: Sequence[User] = (),
+    default_tier: str = "l1",
+    is_escalation_team: bool = False,
+) -> Team:
+    """Create a team; its lead is always a member."""
+    slug = slugify(name)
+    if not slug:
+        raise DomainError(
+            "Invalid name.", field_errors={"name": ["Give the team a name with letters or digits."]}
+        )
+    if Team.objects.filter(slug=slug).exists() or Team.objects.filter(name__iexact=name).exists():
+        raise DomainError("Name taken.", field_errors={"name": ["A team with this name exists."]})
+    team = Team.objects.create(
+        name=name.strip(),
+        slug=slug,
+        lead=lead,
+        default_tier=default_tier,
+        is_escalation_team=is_escalation_team,
+    )
+    team.members.set({*members, *([lead] if lead else [])})
+    return team
+
+
+@transaction.atomic
+def team_update(*, team_id: int, members: Sequence[User] | None = None, **fields: Any) -> Team:
+    """Change a team's name, lead, default tier or members."""
+    team = Team.objects.select_for_update().get(pk=team_id)
+    if "name" in fields:
+        slug = slugify(fields["name"])
+        if not slug:
+            raise DomainError(
+                "Invalid name.", field_errors={"name": ["Give the team a name with letters or digits."]}
+            )
+        if Team.objects.filter(slug=slug).exclude(pk=team_id).exists():
+            raise DomainError("Name taken.", field_errors={"name": ["A team with this name exists."]})
+        team.name, team.slug = fields["name"].strip(), slug
+    for key in ("lead", "default_tier", "is_escalation_team"):
+        if key in fields:
+            setattr(team, key, fields[key])
+    team.save()
+    if members is not None:
+        team.members.set({*members, *([team.lead] if team.lead else [])})
+    elif team.lead:
+        team.members.add(team.lead)
+    return team
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: User, name: str, rate_limit_per_minute: int | None = None, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create an API token and return it with its plaintext, which is never stored or shown again."""
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip() or "API token",
+        prefix=plaintext[: len(TOKEN_PREFIX) + 6],
+        token_hash=hash_token(plaintext),
+        rate_limit_per_minute=rate_limit_per_minute,
+        expires_at=expires_at,
+    )
+    return token, plaintext
+
+
+def api_token_revoke(*, token_id: int, now: datetime | None = None) -> None:
+    """Revoke a token; revoking twice keeps the first revocation time."""
+    ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+
+
+def api_token_touch(*, token: ApiToken, now: datetime) -> None:
+    """Record use of a token, at most once a minute so authentication stays a read on the hot path."""
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+def idempotency_keys_purge(*, now: datetime, ttl: timedelta) -> int:
+    """Delete idempotency records older than `ttl`; return how many went."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=now - ttl).delete()
+    return deleted

@@ -1,0 +1,108 @@
+"""Shared fixtures: users of every role, organizations and API clients."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from helpdesk.models import Organization, Role, User
+from tests.factories import AgentFactory, CustomerFactory, OrganizationFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_redis_rate_limits(settings: pytest.FixtureRequest) -> None:
+    """Keep rate limiting out of the way unless a test asks for it."""
+    settings.API_RATE_LIMIT_PER_MINUTE = 100_000
+
+
+@pytest.fixture
+def organization(db: None) -> Organization:
+    return OrganizationFactory(name="Acme", tier="enterprise")
+
+
+@pytest.fixture
+def other_organization(db: None) -> Organization:
+    return OrganizationFactory(name="Globex", tier="free")
+
+
+@pytest.fixture
+def customer(organization: Organization) -> User:
+    return CustomerFactory(email="alice@acme.test", organization=organization)
+
+
+@pytest.fixture
+def coworker(organization: Organization) -> User:
+    return CustomerFactory(email="bob@acme.test", organization=organization)
+
+
+@pytest.fixture
+def outsider(other_organization: Organization) -> User:
+    return CustomerFactory(email="eve@globex.test", organization=other_organization)
+
+
+@pytest.fixture
+def agent(db: None) -> User:
+    return AgentFactory(email="agent@helpdesk.test")
+
+
+@pytest.fixture
+def other_agent(db: None) -> User:
+    return AgentFactory(email="agent2@helpdesk.test")
+
+
+@pytest.fixture
+def manager(db: None) -> User:
+    return UserFactory(email="manager@helpdesk.test", role=Role.MANAGER)
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return UserFactory(email="admin@helpdesk.test", role=Role.ADMIN)
+
+
+@pytest.fixture
+def team(agent: User):
+    team = TeamFactory(name="Support", slug="support", lead=agent)
+    team.members.add(agent)
+    return team
+
+
+def _client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def customer_client(customer: User) -> APIClient:
+    return _client_for(customer)
+
+
+@pytest.fixture
+def coworker_client(coworker: User) -> APIClient:
+    return _client_for(coworker)
+
+
+@pytest.fixture
+def outsider_client(outsider: User) -> APIClient:
+    return _client_for(outsider)
+
+
+@pytest.fixture
+def agent_client(agent: User) -> APIClient:
+    return _client_for(agent)
+
+
+@pytest.fixture
+def manager_client(manager: User) -> APIClient:
+    return _client_for(manager)
+
+
+@pytest.fixture
+def admin_client_api(admin_user: User) -> APIClient:
+    return _client_for(admin_user)

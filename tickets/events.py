@@ -1,0 +1,97 @@
+"""One creator per ticket event kind, so every payload has one shape (STYLE.md C7)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from helpdesk.models import User
+from tickets.models import Ticket, TicketEvent, TicketEventKind, TicketMessage
+
+
+def _record(ticket: Ticket, kind: str, actor: User | None, at: datetime, data: dict[str, Any]) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket, kind=kind, actor=actor, occurred_at=at, recorded_at=timezone.now(), data=data
+    )
+
+
+def created(ticket: Ticket, *, actor: User | None, at: datetime, data: dict[str, Any]) -> TicketEvent:
+    return _record(ticket, TicketEventKind.CREATED, actor, at, data)
+
+
+def field_changed(
+    ticket: Ticket, *, actor: User | None, at: datetime, field: str, old: Any, new: Any
+) -> TicketEvent:
+    return _record(ticket, TicketEventKind.FIELD_CHANGED, actor, at, {"field": field, "from": old, "to": new})
+
+
+def status_changed(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    at: datetime,
+    old: str,
+    new: str,
+    reason: str = "",
+    reopened: bool = False,
+) -> TicketEvent:
+    data: dict[str, Any] = {"from": old, "to": new}
+    if reason:
+        data["reason"] = reason
+    if reopened:
+        data["reopened"] = True
+    return _record(ticket, TicketEventKind.STATUS_CHANGED, actor, at, data)
+
+
+def assigned(
+    ticket: Ticket, *, actor: User | None, at: datetime, old: int | None, new: int | None
+) -> TicketEvent:
+    return _record(ticket, TicketEventKind.ASSIGNED, actor, at, {"from": old, "to": new})
+
+
+def message_added(ticket: Ticket, *, actor: User | None, at: datetime, message: TicketMessage) -> TicketEvent:
+    return _record(
+        ticket,
+        TicketEventKind.MESSAGE_ADDED,
+        actor,
+        at,
+        {
+            "message_id": message.pk,
+            "visibility": message.visibility,
+            "author_kind": message.author_kind,
+            "is_automatic": message.is_automatic,
+        },
+    )
+
+
+def merged(ticket: Ticket, *, actor: User | None, at: datetime, into: int) -> TicketEvent:
+    return _record(ticket, TicketEventKind.MERGED, actor, at, {"into": into})
+
+
+def merge_received(ticket: Ticket, *, actor: User | None, at: datetime, duplicate: int) -> TicketEvent:
+    return _record(ticket, TicketEventKind.MERGE_RECEIVED, actor, at, {"duplicate": duplicate})
+
+
+def linked(
+    ticket: Ticket, *, actor: User | None, at: datetime, kind: str, other: int, direction: str
+) -> TicketEvent:
+    return _record(
+        ticket, TicketEventKind.LINKED, actor, at, {"kind": kind, "other": other, "direction": direction}
+    )
+
+
+def unlinked(
+    ticket: Ticket, *, actor: User | None, at: datetime, kind: str, other: int, direction: str
+) -> TicketEvent:
+    return _record(
+        ticket, TicketEventKind.UNLINKED, actor, at, {"kind": kind, "other": other, "direction": direction}
+    )
+
+
+def escalated(
+    ticket: Ticket, *, actor: User | None, at: datetime, data: dict[str, Any], up: bool
+) -> TicketEvent:
+    kind = TicketEventKind.ESCALATED if up else TicketEventKind.DE_ESCALATED
+    return _record(ticket, kind, actor, at, data)

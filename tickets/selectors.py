@@ -1,0 +1,94 @@
+"""Every read that encodes who may see what (STYLE.md C5)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from helpdesk.models import User
+from tickets.models import (
+    Attachment,
+    MessageVisibility,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+    TicketLink,
+    TicketMessage,
+)
+
+# What a customer may read in a ticket's history: nothing about notes, assignment or routing.
+CUSTOMER_VISIBLE_EVENT_KINDS = (
+    TicketEventKind.CREATED,
+    TicketEventKind.STATUS_CHANGED,
+    TicketEventKind.MESSAGE_ADDED,
+    TicketEventKind.MERGED,
+    TicketEventKind.MERGE_RECEIVED,
+)
+
+
+def ticket_visibility_q(user: User) -> Q | None:
+    """Return the filter limiting tickets to what `user` may see, or None for no limit."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_agent:
+        return None
+    own = Q(requester_id=user.pk)
+    organization = user.organization
+    if organization is not None and organization.members_see_each_other:
+        return own | Q(organization_id=organization.pk)
+    return own
+
+
+def ticket_list_visible_to(user: User) -> QuerySet[Ticket]:
+    """Return the tickets `user` may see, with list-page relations loaded.
+
+    Agents see all tickets; a customer sees their own, plus their organization's when it shares.
+    """
+    queryset = Ticket.objects.select_related(
+        "requester", "organization", "team", "assignee", "category", "category__parent", "product_area"
+    ).prefetch_related("tags")
+    condition = ticket_visibility_q(user)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def ticket_get_visible(user: User, ticket_id: int) -> Ticket:
+    """Return one ticket `user` may see; raises Ticket.DoesNotExist otherwise (a 404, not a 403)."""
+    return ticket_list_visible_to(user).get(pk=ticket_id)
+
+
+def message_list_visible_to(user: User, ticket: Ticket) -> QuerySet[TicketMessage]:
+    """Return a ticket's messages for `user`: customers never see internal notes."""
+    queryset = (
+        TicketMessage.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    )
+    if not user.is_agent:
+        queryset = queryset.filter(visibility=MessageVisibility.PUBLIC)
+    return queryset
+
+
+def attachment_get_visible(user: User, attachment_id: int) -> Attachment:
+    """Return an attachment whose ticket and message `user` may see; raises Attachment.DoesNotExist."""
+    queryset = Attachment.objects.select_related("message", "message__ticket")
+    condition = ticket_visibility_q(user)
+    if condition is not None:
+        visible = Ticket.objects.filter(condition).values("pk")
+        queryset = queryset.filter(message__ticket__in=visible, message__visibility=MessageVisibility.PUBLIC)
+    return queryset.get(pk=attachment_id)
+
+
+def event_list_visible_to(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """Return a ticket's event log for `user`; customers see only customer-facing events."""
+    queryset = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if not user.is_agent:
+        queryset = queryset.filter(kind__in=CUSTOMER_VISIBLE_EVENT_KINDS).exclude(
+            kind=TicketEventKind.MESSAGE_ADDED, data__visibility=MessageVisibility.INTERNAL
+        )
+    return queryset
+
+
+def link_list_for(ticket: Ticket) -> QuerySet[TicketLink]:
+    """Return every link touching `ticket`, either direction."""
+    return TicketLink.objects.filter(Q(from_ticket=ticket) | Q(to_ticket=ticket)).select_related(
+        "from_ticket", "to_ticket"
+    )

@@ -1,0 +1,53 @@
+"""Every write to tickets goes through these functions (STYLE.md C3)."""
+
+from __future__ import annotations
+
+from tickets.services.bulk import ticket_bulk_update
+from tickets.services.core import (
+    HANDOFF_FIELDS,
+    lock_ticket,
+    ticket_assign,
+    ticket_change_status,
+    ticket_create,
+    ticket_escalate,
+    ticket_reopen,
+    ticket_update,
+)
+from tickets.services.imports import ImportedMessage, ImportedStatus, TicketImport, ticket_import
+from tickets.services.links import ticket_link, ticket_merge, ticket_unlink
+from tickets.services.messages import UploadedFile, message_create
+from tickets.services.taxonomy import (
+    category_create,
+    category_update,
+    product_area_create,
+    product_area_update,
+    tag_create,
+    tag_update,
+)
+
+__all__ = [
+    "HANDOFF_FIELDS",
+    "ImportedMessage",
+    "ImportedStatus",
+    "TicketImport",
+    "UploadedFile",
+    "category_create",
+    "category_update",
+    "lock_ticket",
+    "message_create",
+    "product_area_create",
+    "product_area_update",
+    "tag_create",
+    "tag_update",
+    "ticket_assign",
+    "ticket_bulk_update",
+    "ticket_change_status",
+    "ticket_create",
+    "ticket_escalate",
+    "ticket_import",
+    "ticket_link",
+    "ticket_merge",
+    "ticket_reopen",
+    "ticket_unlink",
+    "ticket_update",
+]

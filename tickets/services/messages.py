@@ -1,0 +1,151 @@
+"""Adding public replies and internal notes, with attachments."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.exceptions import DomainError, PermissionDeniedError
+from helpdesk.models import User
+from tickets import events, transitions
+from tickets.models import (
+    Attachment,
+    AuthorKind,
+    Channel,
+    MessageVisibility,
+    TicketMessage,
+    TicketStatus,
+)
+from tickets.rendering import render_markdown
+from tickets.services.core import _apply_status, _save, lock_ticket
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file to attach, already read: name as given by the client, declared type and bytes."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def _check_uploads(files: Sequence[UploadedFile]) -> None:
+    errors = []
+    for upload in files:
+        if len(upload.content) > settings.ATTACHMENT_MAX_BYTES:
+            errors.append(f"'{upload.filename}' is larger than {settings.ATTACHMENT_MAX_BYTES} bytes.")
+        if upload.content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
+            errors.append(f"'{upload.filename}' has a type that is not allowed ({upload.content_type}).")
+    if errors:
+        raise DomainError("Attachment refused.", field_errors={"attachments": errors})
+
+
+def _clean_cc(cc: Sequence[str]) -> list[str]:
+    cleaned, errors = [], []
+    for address in cc:
+        address = address.strip().lower()
+        try:
+            validate_email(address)
+        except ValidationError:
+            errors.append(f"'{address}' is not an email address.")
+            continue
+        if address not in cleaned:
+            cleaned.append(address)
+    if errors:
+        raise DomainError("Invalid CC.", field_errors={"cc": errors})
+    return cleaned
+
+
+def _author_kind(author: User | None) -> str:
+    if author is None:
+        return AuthorKind.SYSTEM
+    return AuthorKind.AGENT if author.is_agent else AuthorKind.CUSTOMER
+
+
+@transaction.atomic
+def message_create(
+    *,
+    ticket_id: int,
+    author: User | None,
+    body: str,
+    visibility: str = MessageVisibility.PUBLIC,
+    cc: Sequence[str] = (),
+    attachments: Sequence[UploadedFile] = (),
+    is_automatic: bool = False,
+    channel: str = Channel.PORTAL,
+    external_id: str = "",
+    email_message_id: str = "",
+    at: datetime | None = None,
+) -> TicketMessage:
+    """Add a reply or note to a ticket and record MESSAGE_ADDED.
+
+    A customer reply resumes a ticket waiting on the customer and reopens a resolved one;
+    the first public human agent reply sets `first_response_at`. Customers cannot write
+    internal notes (PermissionDeniedError); closed tickets take no messages (DomainError).
+    """
+    if not body.strip():
+        raise DomainError("Empty message.", field_errors={"body": ["Write something before sending."]})
+    kind = _author_kind(author)
+    if kind == AuthorKind.CUSTOMER and visibility != MessageVisibility.PUBLIC:
+        raise PermissionDeniedError("Customers cannot write internal notes.")
+    _check_uploads(attachments)
+    cc_list = _clean_cc(cc)
+    at = at or timezone.now()
+    ticket = lock_ticket(ticket_id)
+    if ticket.status == TicketStatus.CLOSED:
+        raise DomainError(
+            "Ticket closed.", field_errors={"ticket": ["This ticket is closed; open a new ticket instead."]}
+        )
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        author=author,
+        author_kind=kind,
+        visibility=visibility,
+        is_automatic=is_automatic,
+        body=body,
+        body_html=render_markdown(body),
+        cc=cc_list,
+        channel=channel,
+        external_id=external_id,
+        email_message_id=email_message_id,
+        created_at=at,
+    )
+    for upload in attachments:
+        digest = hashlib.sha256(upload.content).hexdigest()
+        attachment = Attachment(
+            message=message,
+            filename=upload.filename[:255] or "attachment",
+            content_type=upload.content_type,
+            size=len(upload.content),
+            sha256=digest,
+            created_at=at,
+        )
+        attachment.file.save(digest, ContentFile(upload.content), save=False)
+        attachment.save()
+    events.message_added(ticket, actor=author, at=at, message=message)
+    ticket.message_count += 1
+    if visibility == MessageVisibility.PUBLIC:
+        if kind == AuthorKind.AGENT:
+            ticket.last_agent_message_at = at
+            if ticket.first_response_at is None and not is_automatic:
+                ticket.first_response_at = at
+        elif kind == AuthorKind.CUSTOMER:
+            ticket.last_customer_message_at = at
+            if ticket.status == TicketStatus.PENDING:
+                _apply_status(
+                    ticket, TicketStatus.IN_PROGRESS, actor=author, at=at, reason="customer_replied"
+                )
+            elif ticket.status == TicketStatus.RESOLVED:
+                target = transitions.reopen_target(has_assignee=ticket.assignee_id is not None)
+                _apply_status(ticket, target, actor=author, at=at, reason="customer_replied")
+    _save(ticket, at)
+    return message
