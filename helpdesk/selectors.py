@@ -8,8 +8,10 @@ from helpdesk.models import ApiToken, Organization, Team, User
 
 
 def organization_list_visible_to(user: User) -> QuerySet[Organization]:
-    """Agents see every organization; a customer sees only their own."""
+    """Agents see every organization; a customer sees only their own; inactive users see none."""
     queryset = Organization.objects.prefetch_related("domains")
+    if not user.is_active:
+        return queryset.none()
     if user.is_agent:
         return queryset
     if user.organization_id is None:
@@ -18,8 +20,13 @@ def organization_list_visible_to(user: User) -> QuerySet[Organization]:
 
 
 def user_list_visible_to(user: User) -> QuerySet[User]:
-    """Agents see every user; a customer sees themself and, when the organization shares, its members."""
+    """Agents see every user; a customer sees themself and, when the organization shares, its members.
+
+    Inactive users see nobody, as in `tickets.selectors.ticket_visibility_q`.
+    """
     queryset = User.objects.select_related("organization").prefetch_related("skills", "teams")
+    if not user.is_active:
+        return queryset.none()
     if user.is_agent:
         return queryset
     if user.organization_id and user.organization and user.organization.members_see_each_other:
@@ -29,7 +36,7 @@ def user_list_visible_to(user: User) -> QuerySet[User]:
 
 def team_list_visible_to(user: User) -> QuerySet[Team]:
     """Teams are internal: agents see them all, customers none."""
-    if not user.is_agent:
+    if not user.is_active or not user.is_agent:
         return Team.objects.none()
     return Team.objects.select_related("lead").prefetch_related("members")
 

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -129,6 +131,17 @@ def _validate_time_zone(name: str) -> None:
         ) from error
 
 
+def _validate_email(email: str) -> None:
+    # The model's EmailField is not validated on save; an address that is not one would join an
+    # organization by a garbage "domain" and receive no mail.
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise DomainError(
+            "Invalid email.", field_errors={"email": [f"'{email}' is not an email address."]}
+        ) from error
+
+
 USER_FIELDS = (
     "full_name",
     "role",
@@ -156,6 +169,7 @@ def user_create(
     Raises DomainError when the email is taken or the time zone is unknown.
     """
     email = email.strip().lower()
+    _validate_email(email)
     if User.objects.filter(email=email).exists():
         raise DomainError("Email taken.", field_errors={"email": ["A user with this email exists."]})
     if "time_zone" in fields:
@@ -194,6 +208,7 @@ def user_update(
         _validate_time_zone(fields["time_zone"])
     if "email" in fields:
         email = fields["email"].strip().lower()
+        _validate_email(email)
         if User.objects.filter(email=email).exclude(pk=user_id).exists():
             raise DomainError("Email taken.", field_errors={"email": ["A user with this email exists."]})
         user.email = email
@@ -217,7 +232,11 @@ def customer_get_or_create(*, email: str, full_name: str = "") -> User:
     try:
         return user_create(email=email, full_name=full_name)
     except DomainError:
-        return User.objects.get(email=email)
+        # Lost a race to a concurrent create of the same address; anything else is a real error.
+        raced = User.objects.filter(email=email).first()
+        if raced is None:
+            raise
+        return raced
 
 
 @transaction.atomic

@@ -7,7 +7,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from helpdesk.models import User
 from tickets.models import (
     Attachment,
+    Category,
     MessageVisibility,
+    ProductArea,
+    Tag,
     Ticket,
     TicketEvent,
     TicketEventKind,
@@ -92,3 +95,19 @@ def link_list_for(ticket: Ticket) -> QuerySet[TicketLink]:
     return TicketLink.objects.filter(Q(from_ticket=ticket) | Q(to_ticket=ticket)).select_related(
         "from_ticket", "to_ticket"
     )
+
+
+def category_list_visible_to(user: User) -> QuerySet[Category]:
+    """Return categories for `user`: staff see retired ones too, customers only active ones."""
+    queryset = Category.objects.select_related("parent")
+    return queryset if user.is_agent else queryset.filter(is_active=True)
+
+
+def tag_list_visible_to(user: User) -> QuerySet[Tag]:
+    """Return tags for `user`: staff see retired ones too, customers only active ones."""
+    return Tag.objects.all() if user.is_agent else Tag.objects.filter(is_active=True)
+
+
+def product_area_list_visible_to(user: User) -> QuerySet[ProductArea]:
+    """Return product areas for `user`: staff see retired ones too, customers only active ones."""
+    return ProductArea.objects.all() if user.is_agent else ProductArea.objects.filter(is_active=True)

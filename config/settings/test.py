@@ -14,3 +14,11 @@ CACHES["default"]["LOCATION"] = env("TEST_REDIS_URL", default="redis://127.0.0.1
 CACHES["default"]["KEY_PREFIX"] = "helpdesk-test"
 CELERY_BROKER_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_TASK_ALWAYS_EAGER = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Static files come straight from the apps (no collectstatic) outside production.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from helpdesk.exceptions import DomainError, InvalidTransition, PermissionDeniedError
-from helpdesk.models import SUPPORT_TIER_ORDER, Organization, Team, User
+from helpdesk.models import SUPPORT_TIER_ORDER, Organization, SupportTier, Team, User
 from tickets import events, transitions
 from tickets.models import (
     Category,
@@ -70,7 +70,29 @@ def _check_subject(subject: str) -> str:
     subject = " ".join(subject.split())
     if not subject:
         raise DomainError("Subject required.", field_errors={"subject": ["A ticket needs a subject."]})
+    limit = Ticket._meta.get_field("subject").max_length or 250
+    if len(subject) > limit:
+        raise DomainError(
+            "Subject too long.", field_errors={"subject": [f"A subject has at most {limit} characters."]}
+        )
     return subject
+
+
+def _check_choices(values: Mapping[str, Any]) -> None:
+    # The database column only bounds the length; an unknown priority would break SLA policy lookups.
+    choices = {
+        "priority": Priority.values,
+        "severity": Severity.values,
+        "channel": Channel.values,
+        "support_tier": SupportTier.values,
+    }
+    errors = {
+        field: [f"'{values[field]}' is not a valid {field.replace('_', ' ')}."]
+        for field, allowed in choices.items()
+        if field in values and values[field] not in allowed
+    }
+    if errors:
+        raise DomainError("Invalid choice.", field_errors=errors)
 
 
 @transaction.atomic
@@ -100,6 +122,10 @@ def ticket_create(
     invalid input and Conflict-free DomainError when (source, external_id) is already taken.
     """
     subject = _check_subject(subject)
+    _check_choices(
+        {"priority": priority, "severity": severity, "channel": channel}
+        | ({"support_tier": support_tier} if support_tier else {})
+    )
     _check_assignee(assignee)
     _check_taxonomy(category, product_area, tags)
     at = created_at or timezone.now()
@@ -168,6 +194,11 @@ def _apply_status(
         raise DomainError("Unknown status.", field_errors={"status": [f"'{target}' is not a status."]})
     if enforce and not transitions.is_allowed(current, target):
         raise InvalidTransition(current, target, transitions.allowed_targets(current))
+    if enforce and target == TicketStatus.ASSIGNED and ticket.assignee_id is None:
+        # "Assigned" with nobody assigned would sit in no one's queue; assign someone instead.
+        raise DomainError(
+            "No assignee.", field_errors={"status": ["Assign the ticket to someone to make it assigned."]}
+        )
     reopened = transitions.is_reopen(current, target)
     ticket.status = target
     if target == TicketStatus.RESOLVED:
@@ -209,6 +240,7 @@ def _apply_changes(
         raise DomainError(
             "Unknown fields.", field_errors={name: ["This field cannot be changed."] for name in unknown}
         )
+    _check_choices(changes)
     _check_taxonomy(changes.get("category"), changes.get("product_area"), changes.get("tags", ()))
     recorded: list[TicketEvent] = []
     for field in ("subject", "description", "priority", "severity", "support_tier"):
@@ -298,9 +330,16 @@ def ticket_change_status(
 
 @transaction.atomic
 def ticket_reopen(*, ticket_id: int, actor: User | None, at: datetime | None = None) -> Ticket:
-    """Reopen a resolved ticket into work (in progress when assigned, triaged otherwise)."""
+    """Reopen a resolved ticket into work (in progress when assigned, triaged otherwise).
+
+    Raises DomainError when the ticket is not resolved.
+    """
     at = at or timezone.now()
     ticket = lock_ticket(ticket_id)
+    if ticket.status != TicketStatus.RESOLVED:
+        raise DomainError(
+            "Ticket not resolved.", field_errors={"status": ["Only a resolved ticket can be reopened."]}
+        )
     target = transitions.reopen_target(has_assignee=ticket.assignee_id is not None)
     if _apply_status(ticket, target, actor=actor, at=at):
         _save(ticket, at)
@@ -345,6 +384,8 @@ def ticket_escalate(
     from tickets.services.messages import message_create
 
     at = at or timezone.now()
+    if actor.is_customer:
+        raise PermissionDeniedError("Customers cannot escalate tickets.")
     if not (handoff.get("issue_summary") or "").strip():
         raise DomainError(
             "Handoff incomplete.", field_errors={"issue_summary": ["Summarise the issue for the next tier."]}

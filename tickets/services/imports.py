@@ -45,6 +45,16 @@ class TicketImport:
 
 
 def _check_times(payload: TicketImport, now: datetime) -> None:
+    # Naive times cannot be compared with aware ones (a TypeError) and would be guessed at on save.
+    moments = [
+        payload.created_at,
+        *(message.created_at for message in payload.messages),
+        *(status.at for status in payload.statuses),
+    ]
+    if any(timezone.is_naive(moment) for moment in moments):
+        raise DomainError(
+            "Invalid history.", field_errors={"created_at": ["Give every time with its UTC offset."]}
+        )
     errors: dict[str, list[str]] = {}
     if payload.created_at > now:
         errors["created_at"] = ["An imported ticket cannot be created in the future."]

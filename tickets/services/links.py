@@ -24,6 +24,22 @@ def _lock_pair(first_id: int, second_id: int) -> dict[int, Ticket]:
     return found
 
 
+def _is_parent_descendant(*, ancestor_id: int, ticket_id: int) -> bool:
+    """Return whether `ticket_id` lies below `ancestor_id` in the parent_of hierarchy."""
+    frontier, seen = {ancestor_id}, {ancestor_id}
+    while frontier:
+        children = set(
+            TicketLink.objects.filter(from_ticket_id__in=frontier, kind=LinkKind.PARENT_OF).values_list(
+                "to_ticket_id", flat=True
+            )
+        )
+        if ticket_id in children:
+            return True
+        frontier = children - seen
+        seen |= children
+    return False
+
+
 @transaction.atomic
 def ticket_merge(
     *, duplicate_id: int, original_id: int, actor: User | None, at: datetime | None = None
@@ -95,10 +111,7 @@ def ticket_link(
     existing = TicketLink.objects.filter(from_ticket_id=from_id, to_ticket_id=to_id, kind=kind).first()
     if existing:
         return existing
-    if (
-        kind == LinkKind.PARENT_OF
-        and TicketLink.objects.filter(from_ticket_id=to_id, to_ticket_id=from_id, kind=kind).exists()
-    ):
+    if kind == LinkKind.PARENT_OF and _is_parent_descendant(ancestor_id=to_id, ticket_id=from_id):
         raise DomainError(
             "Cycle.", field_errors={"to_ticket": ["That ticket is already the parent of this one."]}
         )
@@ -120,10 +133,15 @@ def ticket_link(
 def ticket_unlink(*, link_id: int, actor: User | None, at: datetime | None = None) -> None:
     """Remove a link and record it on both tickets; a missing link raises TicketLink.DoesNotExist."""
     at = at or timezone.now()
+    found = TicketLink.objects.get(pk=link_id)
+    # Tickets first, then the link: the same order as ticket_link and ticket_merge take locks.
+    tickets = _lock_pair(found.from_ticket_id, found.to_ticket_id)
     link = TicketLink.objects.select_for_update().get(pk=link_id)
-    if link.kind == LinkKind.DUPLICATE_OF and link.from_ticket.merged_into_id == link.to_ticket_id:
+    if (
+        link.kind == LinkKind.DUPLICATE_OF
+        and tickets[link.from_ticket_id].merged_into_id == link.to_ticket_id
+    ):
         raise DomainError("Merge link.", field_errors={"link": ["A merge cannot be undone by unlinking."]})
-    tickets = _lock_pair(link.from_ticket_id, link.to_ticket_id)
     events.unlinked(
         tickets[link.from_ticket_id],
         actor=actor,

@@ -94,9 +94,15 @@ def message_create(
     """
     if not body.strip():
         raise DomainError("Empty message.", field_errors={"body": ["Write something before sending."]})
+    if visibility not in MessageVisibility.values:
+        raise DomainError(
+            "Unknown visibility.", field_errors={"visibility": [f"'{visibility}' is not a visibility."]}
+        )
     kind = _author_kind(author)
     if kind == AuthorKind.CUSTOMER and visibility != MessageVisibility.PUBLIC:
         raise PermissionDeniedError("Customers cannot write internal notes.")
+    if channel not in Channel.values:
+        raise DomainError("Unknown channel.", field_errors={"channel": [f"'{channel}' is not a channel."]})
     _check_uploads(attachments)
     cc_list = _clean_cc(cc)
     at = at or timezone.now()

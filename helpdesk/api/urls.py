@@ -1,0 +1,15 @@
+"""API v1 routes for accounts, organizations, teams and tokens."""
+
+from __future__ import annotations
+
+from rest_framework.routers import SimpleRouter
+
+from helpdesk.api import views
+
+router = SimpleRouter()
+router.register("users", views.UserViewSet, basename="user")
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register("teams", views.TeamViewSet, basename="team")
+router.register("tokens", views.ApiTokenViewSet, basename="api-token")
+
+urlpatterns = router.urls
