@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, NamedTuple
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +18,7 @@ from helpdesk import selectors, services
 from helpdesk.forms import ApiTokenCreateForm
 from helpdesk.models import ApiToken
 from tickets.models import OPEN_STATUSES, TicketStatus
-from tickets.selectors import ticket_list_visible_to
+from tickets.selectors import ticket_count_by_status_visible_to, ticket_list_visible_to
 
 if TYPE_CHECKING:
     from helpdesk.models import User
@@ -53,15 +52,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _agent_home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    counts = dict(
-        ticket_list_visible_to(request.user)
-        .filter(status__in=OPEN_STATUSES)
-        .select_related(None)
-        .prefetch_related(None)
-        .order_by()
-        .values_list("status")
-        .annotate(total=Count("id"))
-    )
+    counts = ticket_count_by_status_visible_to(request.user, statuses=OPEN_STATUSES)
     status_counts = [
         StatusCount(status, TicketStatus(status).label, counts.get(status, 0)) for status in OPEN_STATUSES
     ]

@@ -99,6 +99,38 @@ def test_customer_without_organization_sees_only_their_own(db: None) -> None:
     assert visible == [own]
 
 
+@pytest.mark.parametrize(
+    ("_case", "viewer", "expected"),
+    [
+        ("agent counts every ticket", "agent", {TicketStatus.NEW: 2, TicketStatus.TRIAGED: 1}),
+        ("customer counts only their own", "customer", {TicketStatus.NEW: 1}),
+        ("anonymous counts nothing", "anonymous", {}),
+    ],
+)
+def test_ticket_count_by_status_visible_to_counts_only_visible_tickets_in_the_given_statuses(
+    request: pytest.FixtureRequest,
+    customer: User,
+    outsider: User,
+    _case: str,
+    viewer: str,
+    expected: dict[str, int],
+) -> None:
+    # given
+    TicketFactory(requester=customer, status=TicketStatus.NEW)
+    TicketFactory(requester=outsider, status=TicketStatus.NEW)
+    TicketFactory(requester=outsider, status=TicketStatus.TRIAGED)
+    TicketFactory(requester=customer, status=TicketStatus.CLOSED)
+    user: Any = AnonymousUser() if viewer == "anonymous" else request.getfixturevalue(viewer)
+
+    # when
+    counts = selectors.ticket_count_by_status_visible_to(
+        user, statuses=[TicketStatus.NEW, TicketStatus.TRIAGED, TicketStatus.PENDING]
+    )
+
+    # then
+    assert counts == expected
+
+
 def test_ticket_get_visible_raises_does_not_exist_for_a_hidden_ticket(
     customer: User, tickets: dict[str, Ticket]
 ) -> None:

@@ -1,19 +1,11 @@
-"""Input and output serializers for the ticket API (STYLE.md C8).
-
-Input serializers validate and resolve ids to rows; views pass `validated_data` to one service.
-Output serializers only read attributes the selectors already loaded: no per-row queries.
-"""
+"""Ticket serializers: the ticket as staff and customers see it, and the inputs that change it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
-from django.db.models import QuerySet
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.api.serializers import (
@@ -26,28 +18,25 @@ from helpdesk.api.serializers import (
     UserSummaryOutputSerializer,
 )
 from helpdesk.models import SupportTier, Team, User
-from tickets import selectors
+from tickets.api.serializers.fields import (
+    MAX_TEXT,
+    TagNamesField,
+    VisibleTicketIdField,
+    absolute_url,
+    user_queryset,
+)
 from tickets.models import (
-    AuthorKind,
     Category,
     Channel,
     CloseReason,
-    LinkKind,
     MessageVisibility,
     Priority,
     ProductArea,
     Severity,
-    Tag,
     Ticket,
-    TicketEventKind,
     TicketStatus,
 )
 from tickets.services import HANDOFF_FIELDS
-
-MAX_TEXT = 100_000
-MAX_TAGS = 50
-MAX_CC = 50
-MAX_ATTACHMENTS = 10
 
 IMPACT_CHOICES = ("complete_block", "major_impairment", "minor_impairment")
 USERS_AFFECTED_CHOICES = ("one", "multiple", "all")
@@ -63,51 +52,6 @@ CUSTOMER_FORBIDDEN_CREATE_FIELDS = (
     "requester_name",
     "channel",
 )
-
-
-def _absolute(request: Any, path: str) -> str:
-    return request.build_absolute_uri(path) if request is not None else path
-
-
-# --- shared input fields -------------------------------------------------------------------
-
-
-class TagNamesField(serializers.ListField):
-    """Tag names resolved to Tag rows in one query; an unknown name is a field error."""
-
-    child = serializers.CharField(max_length=60)
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", MAX_TAGS)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> list[Tag]:
-        names = sorted({name.strip().lower() for name in super().to_internal_value(data)} - {""})
-        tags = list(Tag.objects.filter(name__in=names))
-        unknown = sorted(set(names) - {tag.name for tag in tags})
-        if unknown:
-            raise serializers.ValidationError([f"Unknown tag '{name}'." for name in unknown])
-        return tags
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleTicketIdField(ModelIdField):
-    """A ticket id the caller may see; anything else reads as 'no such ticket'."""
-
-    def get_queryset(self) -> QuerySet[Ticket]:
-        condition = selectors.ticket_visibility_q(self.context["request"].user)
-        queryset = Ticket.objects.only("pk")
-        return queryset if condition is None else queryset.filter(condition)
-
-    def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
-        return super().to_internal_value(data).pk
-
-    def to_representation(self, value: Any) -> Any:
-        return value
-
-
-def _users() -> QuerySet[User]:
-    return User.objects.select_related("organization")
 
 
 # --- ticket output -------------------------------------------------------------------------
@@ -164,7 +108,7 @@ class TicketOutputSerializer(serializers.Serializer):
         if template is None:
             template = reverse("api-v1:ticket-detail", kwargs={"pk": 987654321}).replace("987654321", "{}")
             self._url_template = template
-        return _absolute(self.context.get("request"), template.format(ticket.pk))
+        return absolute_url(self.context.get("request"), template.format(ticket.pk))
 
     def to_representation(self, ticket: Ticket) -> dict[str, Any]:
         """Build the same dict as the declared fields, without DRF's per-field machinery.
@@ -260,12 +204,14 @@ class TicketCreateInputSerializer(StrictInputSerializer):
     tags = TagNamesField(required=False, help_text="Tag names; each must exist and be active.")
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, help_text="Staff only.")
     team = ModelIdField(queryset=Team.objects.all(), required=False, allow_null=True, help_text="Staff only.")
-    assignee = ModelIdField(queryset=_users(), required=False, allow_null=True, help_text="Staff only.")
+    assignee = ModelIdField(
+        queryset=user_queryset(), required=False, allow_null=True, help_text="Staff only."
+    )
     support_tier = serializers.ChoiceField(
         choices=SupportTier.choices, required=False, help_text="Staff only."
     )
     requester = ModelIdField(
-        queryset=_users(), required=False, help_text="Staff only: the customer the ticket is for."
+        queryset=user_queryset(), required=False, help_text="Staff only: the customer the ticket is for."
     )
     requester_email = serializers.EmailField(
         max_length=254, required=False, help_text="Staff only: find or create the customer by email."
@@ -312,7 +258,7 @@ class TicketUpdateInputSerializer(StrictInputSerializer):
     )
     product_area = ModelIdField(queryset=ProductArea.objects.all(), required=False, allow_null=True)
     team = ModelIdField(queryset=Team.objects.all(), required=False, allow_null=True)
-    assignee = ModelIdField(queryset=_users(), required=False, allow_null=True)
+    assignee = ModelIdField(queryset=user_queryset(), required=False, allow_null=True)
     support_tier = serializers.ChoiceField(choices=SupportTier.choices, required=False)
     tags = TagNamesField(required=False, help_text="Replaces the ticket's tags.")
     status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
@@ -334,7 +280,9 @@ class TicketStatusInputSerializer(StrictInputSerializer):
 
 
 class TicketAssignInputSerializer(StrictInputSerializer):
-    assignee = ModelIdField(queryset=_users(), allow_null=True, help_text="An active agent's id, or null.")
+    assignee = ModelIdField(
+        queryset=user_queryset(), allow_null=True, help_text="An active agent's id, or null."
+    )
 
 
 class TicketEscalateInputSerializer(StrictInputSerializer):
@@ -354,110 +302,6 @@ class TicketEscalateInputSerializer(StrictInputSerializer):
 
 class TicketMergeInputSerializer(StrictInputSerializer):
     into = VisibleTicketIdField(help_text="The original ticket this duplicate is merged into.")
-
-
-# --- messages, attachments, events, links --------------------------------------------------
-
-
-class AttachmentOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    filename = serializers.CharField(read_only=True)
-    content_type = serializers.CharField(read_only=True)
-    size = serializers.IntegerField(read_only=True)
-    sha256 = serializers.CharField(read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
-    download_url = serializers.SerializerMethodField()
-
-    def get_download_url(self, attachment: Any) -> str:
-        path = reverse("api-v1:attachment-download", kwargs={"pk": attachment.pk})
-        return _absolute(self.context.get("request"), path)
-
-
-class MessageOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    ticket = serializers.IntegerField(source="ticket_id", read_only=True)
-    author = UserSummaryOutputSerializer(read_only=True, allow_null=True)
-    author_kind = serializers.ChoiceField(choices=AuthorKind.choices, read_only=True)
-    visibility = serializers.ChoiceField(choices=MessageVisibility.choices, read_only=True)
-    is_automatic = serializers.BooleanField(read_only=True)
-    body = serializers.CharField(read_only=True)
-    body_html = serializers.CharField(read_only=True)
-    cc = serializers.ListField(child=serializers.EmailField(), read_only=True)
-    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
-    attachments = AttachmentOutputSerializer(many=True, read_only=True)
-
-
-class MessageCreateInputSerializer(StrictInputSerializer):
-    body = serializers.CharField(max_length=MAX_TEXT, trim_whitespace=False)
-    visibility = serializers.ChoiceField(
-        choices=MessageVisibility.choices,
-        default=MessageVisibility.PUBLIC,
-        help_text="`internal` notes are for staff only.",
-    )
-    cc = serializers.ListField(
-        child=serializers.EmailField(max_length=254), required=False, max_length=MAX_CC
-    )
-    attachments = serializers.ListField(
-        child=serializers.FileField(max_length=255),
-        required=False,
-        max_length=MAX_ATTACHMENTS,
-        help_text="Files (multipart/form-data only); repeat the field for several.",
-    )
-
-    def validate_attachments(self, files: list[Any]) -> list[Any]:
-        limit = settings.ATTACHMENT_MAX_BYTES
-        too_big = [
-            f"'{upload.name}' is larger than {limit} bytes." for upload in files if upload.size > limit
-        ]
-        if too_big:
-            raise serializers.ValidationError(too_big)
-        return files
-
-
-class EventOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    kind = serializers.ChoiceField(choices=TicketEventKind.choices, read_only=True)
-    actor = UserSummaryOutputSerializer(read_only=True, allow_null=True)
-    occurred_at = serializers.DateTimeField(read_only=True)
-    recorded_at = serializers.DateTimeField(read_only=True)
-    data = serializers.DictField(read_only=True, help_text="Raw values of the change; shape per kind.")
-
-
-# What of each customer-visible event's payload a customer may read (no routing, no assignees).
-CUSTOMER_EVENT_DATA_KEYS: dict[str, tuple[str, ...]] = {
-    TicketEventKind.CREATED: ("status", "priority", "severity", "channel"),
-    TicketEventKind.STATUS_CHANGED: ("from", "to", "reopened"),
-    TicketEventKind.MESSAGE_ADDED: ("message_id", "visibility", "author_kind", "is_automatic"),
-    TicketEventKind.MERGED: ("into",),
-    TicketEventKind.MERGE_RECEIVED: ("duplicate",),
-}
-
-
-class EventCustomerOutputSerializer(EventOutputSerializer):
-    """Events as a customer sees them: only whitelisted payload keys, actors without email."""
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        body = super().to_representation(instance)
-        allowed = CUSTOMER_EVENT_DATA_KEYS.get(instance.kind, ())
-        body["data"] = {key: value for key, value in (instance.data or {}).items() if key in allowed}
-        if body["actor"] is not None:
-            body["actor"] = {"id": body["actor"]["id"], "email": "", "full_name": body["actor"]["full_name"]}
-        return body
-
-
-class LinkOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    from_ticket = serializers.IntegerField(source="from_ticket_id", read_only=True)
-    to_ticket = serializers.IntegerField(source="to_ticket_id", read_only=True)
-    kind = serializers.ChoiceField(choices=LinkKind.choices, read_only=True)
-    created_by = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
-    created_at = serializers.DateTimeField(read_only=True)
-
-
-class LinkCreateInputSerializer(StrictInputSerializer):
-    to_ticket = VisibleTicketIdField()
-    kind = serializers.ChoiceField(choices=LinkKind.choices)
 
 
 # --- imports -------------------------------------------------------------------------------
@@ -488,7 +332,7 @@ class TicketImportInputSerializer(StrictInputSerializer):
     description = serializers.CharField(
         max_length=MAX_TEXT, required=False, allow_blank=True, trim_whitespace=False
     )
-    requester = ModelIdField(queryset=_users(), required=False)
+    requester = ModelIdField(queryset=user_queryset(), required=False)
     requester_email = serializers.EmailField(max_length=254, required=False)
     requester_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
@@ -500,7 +344,7 @@ class TicketImportInputSerializer(StrictInputSerializer):
     tags = TagNamesField(required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     team = ModelIdField(queryset=Team.objects.all(), required=False, allow_null=True)
-    assignee = ModelIdField(queryset=_users(), required=False, allow_null=True)
+    assignee = ModelIdField(queryset=user_queryset(), required=False, allow_null=True)
     support_tier = serializers.ChoiceField(choices=SupportTier.choices, required=False)
     messages = TicketImportMessageInputSerializer(many=True, required=False, max_length=1000)
     statuses = TicketImportStatusInputSerializer(many=True, required=False, max_length=200)
@@ -511,58 +355,3 @@ class TicketImportInputSerializer(StrictInputSerializer):
                 {"requester_email": ["Give exactly one of requester or requester_email."]}
             )
         return attrs
-
-
-# --- taxonomy ------------------------------------------------------------------------------
-
-
-class CategoryOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    slug = serializers.SlugField(read_only=True)
-    parent = serializers.IntegerField(source="parent_id", read_only=True, allow_null=True)
-    path = serializers.CharField(read_only=True)
-    is_active = serializers.BooleanField(read_only=True)
-
-
-class CategoryCreateInputSerializer(StrictInputSerializer):
-    name = serializers.CharField(max_length=100)
-    parent = ModelIdField(queryset=Category.objects.all(), required=False, allow_null=True)
-    is_active = serializers.BooleanField(required=False)
-
-
-class CategoryUpdateInputSerializer(CategoryCreateInputSerializer):
-    name = serializers.CharField(max_length=100, required=False)
-
-
-class TagOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    description = serializers.CharField(read_only=True)
-    is_active = serializers.BooleanField(read_only=True)
-
-
-class TagCreateInputSerializer(StrictInputSerializer):
-    name = serializers.CharField(max_length=60)
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    is_active = serializers.BooleanField(required=False)
-
-
-class TagUpdateInputSerializer(TagCreateInputSerializer):
-    name = serializers.CharField(max_length=60, required=False, help_text="Tags cannot be renamed.")
-
-
-class ProductAreaOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    slug = serializers.SlugField(read_only=True)
-    is_active = serializers.BooleanField(read_only=True)
-
-
-class ProductAreaCreateInputSerializer(StrictInputSerializer):
-    name = serializers.CharField(max_length=100)
-    is_active = serializers.BooleanField(required=False)
-
-
-class ProductAreaUpdateInputSerializer(ProductAreaCreateInputSerializer):
-    name = serializers.CharField(max_length=100, required=False)
