@@ -61,6 +61,10 @@ class Organization(models.Model):
     account_owner = models.ForeignKey(
         "helpdesk.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_organizations"
     )
+    calendar = models.ForeignKey(
+        "sla.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Business hours for this customer's SLA clocks (overrides the team's).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -187,6 +191,10 @@ class Team(models.Model):
     default_tier = models.CharField(max_length=2, choices=SupportTier.choices, default=SupportTier.L1)
     members = models.ManyToManyField(User, blank=True, related_name="teams")
     is_escalation_team = models.BooleanField(default=False)
+    calendar = models.ForeignKey(
+        "sla.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Business hours for SLA clocks of this team's tickets.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -241,3 +249,44 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned to you"
+    MENTIONED = "mentioned", "Mentioned"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACH = "sla_breach", "SLA breach"
+    SLA_SEVERE_BREACH = "sla_severe_breach", "Severe SLA breach"
+    ESCALATED = "escalated", "Escalated to your team"
+
+
+class Notification(models.Model):
+    """An in-app alert for one person; emailed once by a sweeping task (claimed by `emailed_at`)."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # What caused it, as "<app>.<model>:<id>", unique per recipient so a retried cause alerts once.
+    source = models.CharField(max_length=80)
+    title = models.CharField(max_length=200)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_due = models.BooleanField(default=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "recipient", "kind"], name="notification_once_per_cause"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
+            models.Index(
+                fields=["created_at"], condition=models.Q(email_due=True, emailed_at__isnull=True),
+                name="notification_email_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"

@@ -44,3 +44,8 @@ def team_list_visible_to(user: User) -> QuerySet[Team]:
 def api_token_list_for(user: User) -> QuerySet[ApiToken]:
     """Return a user's own tokens, newest first."""
     return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def manager_ids() -> list[int]:
+    """Return the ids of active managers, who are alerted on SLA breaches."""
+    return list(User.objects.filter(role="manager", is_active=True).values_list("pk", flat=True))

@@ -19,6 +19,7 @@ from helpdesk.exceptions import DomainError
 from helpdesk.models import (
     ApiToken,
     IdempotencyKey,
+    Notification,
     Organization,
     OrganizationDomain,
     Role,
@@ -324,3 +325,80 @@ def idempotency_keys_purge(*, now: datetime, ttl: timedelta) -> int:
     """Delete idempotency records older than `ttl`; return how many went."""
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=now - ttl).delete()
     return deleted
+
+
+def notifications_create(
+    *,
+    recipient_ids: Iterable[int | None],
+    kind: str,
+    source: str,
+    title: str,
+    ticket_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Alert each recipient once per (source, kind).
+
+    Idempotent: a retried cause (the same `source`) creates nothing twice. Email goes out later,
+    from notifications_email_due, so a mail outage never blocks the write that caused the alert.
+    """
+    recipients = sorted({pk for pk in recipient_ids if pk is not None})
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=pk,
+                kind=kind,
+                source=source,
+                title=title[:200],
+                ticket_id=ticket_id,
+                data=data or {},
+                created_at=now or timezone.now(),
+            )
+            for pk in recipients
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def notification_mark_read(
+    *, recipient: User, notification_ids: Sequence[int] | None = None, now: datetime | None = None
+) -> int:
+    """Mark the recipient's notifications read (all unread ones when no ids are given); return how many."""
+    queryset = Notification.objects.filter(recipient=recipient, read_at__isnull=True)
+    if notification_ids is not None:
+        queryset = queryset.filter(pk__in=notification_ids)
+    return queryset.update(read_at=now or timezone.now())
+
+
+def notifications_email_due(*, now: datetime, batch_size: int = 200) -> int:
+    """Email notifications not yet emailed; return how many were sent.
+
+    Each row is locked (SKIP LOCKED, so parallel workers share the queue), sent and marked in its
+    own transaction: a send that raises leaves that row for the next run and the others done.
+    """
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    sent = 0
+    for _ in range(batch_size):
+        with transaction.atomic():
+            row = (
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("recipient")
+                .filter(email_due=True, emailed_at__isnull=True)
+                .order_by("created_at")
+                .first()
+            )
+            if row is None:
+                break
+            if row.recipient.is_active and row.recipient.email:
+                ticket = f" (ticket #{row.ticket_id})" if row.ticket_id else ""
+                send_mail(
+                    subject=f"[Helpdesk] {row.title}",
+                    message=f"{row.title}{ticket}\n\nOpen the helpdesk to see the details.",
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipient_list=[row.recipient.email],
+                )
+                sent += 1
+            Notification.objects.filter(pk=row.pk).update(emailed_at=now)
+    return sent

@@ -32,6 +32,7 @@ __all__ = [
     "elapsed",
     "next_threshold_at",
     "percent_elapsed",
+    "target_reached_at",
     "timeline",
 ]
 
@@ -207,6 +208,15 @@ def _reached_at(phases: Sequence[_Phase], calendar: BusinessCalendar, amount: ti
             return add_business_time(calendar, phase.start, amount)
         amount -= accrued
     return None
+
+
+def target_reached_at(
+    events: Sequence[ClockEvent], calendar: BusinessCalendar, *, target: timedelta, now: datetime
+) -> datetime | None:
+    """Return the instant the clock's running time first reached `target`, or None if it has not by `now`."""
+    _check_target(target)
+    phases, _ = _replay(events, _utc(now, "now"))
+    return _reached_at(phases, calendar, target)
 
 
 def due_at(

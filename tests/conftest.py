@@ -15,6 +15,16 @@ def _isolated_redis_rate_limits(settings: pytest.FixtureRequest) -> None:
     settings.API_RATE_LIMIT_PER_MINUTE = 100_000
 
 
+@pytest.fixture(autouse=True)
+def _cold_sla_caches() -> None:
+    """Start every test with empty per-process SLA caches, so query counts do not depend on order."""
+    from sla.services.calendars import calendar_cache_clear
+    from sla.services.policies import policy_cache_clear
+
+    calendar_cache_clear()
+    policy_cache_clear()
+
+
 @pytest.fixture
 def organization(db: None) -> Organization:
     return OrganizationFactory(name="Acme", tier="enterprise")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -129,3 +130,17 @@ def tag_list_visible_to(user: User) -> QuerySet[Tag]:
 def product_area_list_visible_to(user: User) -> QuerySet[ProductArea]:
     """Return product areas for `user`: staff see retired ones too, customers only active ones."""
     return ProductArea.objects.all() if user.is_agent else ProductArea.objects.filter(is_active=True)
+
+
+def ticket_get_for_sla(ticket_id: int) -> Ticket:
+    """Return a ticket with what SLA policy matching and calendars need (no visibility rule: system use)."""
+    return Ticket.objects.select_related("organization", "team", "assignee", "category").get(pk=ticket_id)
+
+
+def ticket_event_rows(ticket_id: int) -> list[tuple[str, Any, dict[str, Any]]]:
+    """Return (kind, occurred_at, data) of a ticket's events in replay order."""
+    return list(
+        TicketEvent.objects.filter(ticket_id=ticket_id)
+        .order_by("occurred_at", "id")
+        .values_list("kind", "occurred_at", "data")
+    )

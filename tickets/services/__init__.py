@@ -16,6 +16,7 @@ from tickets.services.core import (
 from tickets.services.imports import ImportedMessage, ImportedStatus, TicketImport, ticket_import
 from tickets.services.links import ticket_link, ticket_merge, ticket_unlink
 from tickets.services.messages import UploadedFile, message_create
+from tickets.services.sla_breaches import tickets_escalate_breached
 from tickets.services.taxonomy import (
     category_create,
     category_update,
@@ -50,4 +51,5 @@ __all__ = [
     "ticket_reopen",
     "ticket_unlink",
     "ticket_update",
+    "tickets_escalate_breached",
 ]

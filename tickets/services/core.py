@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from helpdesk.exceptions import DomainError, InvalidTransition, PermissionDeniedError
 from helpdesk.models import SUPPORT_TIER_ORDER, Organization, SupportTier, Team, User
+from sla import services as sla_services
 from tickets import events, transitions
 from tickets.models import (
     Category,
@@ -181,6 +182,7 @@ def ticket_create(
             **({"external_id": external_id, "source": source} if external_id else {}),
         },
     )
+    sla_services.clocks_replan(ticket_id=ticket.pk, now=timezone.now())
     return ticket
 
 
@@ -285,8 +287,10 @@ def _apply_changes(
 
 
 def _save(ticket: Ticket, at: datetime) -> None:
+    """Store a changed ticket and re-plan its SLA clocks from the events just written."""
     ticket.updated_at = max(at, ticket.updated_at) if ticket.updated_at else at
     ticket.save()
+    sla_services.clocks_replan(ticket_id=ticket.pk, now=timezone.now())
 
 
 @transaction.atomic
@@ -368,7 +372,7 @@ HANDOFF_FIELDS = (
 def ticket_escalate(
     *,
     ticket_id: int,
-    actor: User,
+    actor: User | None,
     handoff: Mapping[str, str],
     to_tier: str | None = None,
     to_team: Team | None = None,
@@ -384,7 +388,7 @@ def ticket_escalate(
     from tickets.services.messages import message_create
 
     at = at or timezone.now()
-    if actor.is_customer:
+    if actor is not None and actor.is_customer:
         raise PermissionDeniedError("Customers cannot escalate tickets.")
     if not (handoff.get("issue_summary") or "").strip():
         raise DomainError(

@@ -1,0 +1,31 @@
+"""Every write of the SLA engine (STYLE.md C3): policies, clock re-planning, the due-clock sweep."""
+
+from __future__ import annotations
+
+from sla.services.calendars import calendar_import_holidays, calendars_load, default_calendar_id
+from sla.services.clocks import clocks_replan, ticket_sla_apply
+from sla.services.policies import (
+    DEFAULT_TARGETS,
+    TIER_MULTIPLIERS,
+    policy_fill_matrix,
+    policy_match,
+    policy_publish,
+    policy_snapshot,
+)
+from sla.services.sweep import breaches_claim_for_escalation, clocks_sweep_due
+
+__all__ = [
+    "DEFAULT_TARGETS",
+    "TIER_MULTIPLIERS",
+    "breaches_claim_for_escalation",
+    "calendar_import_holidays",
+    "calendars_load",
+    "clocks_replan",
+    "clocks_sweep_due",
+    "default_calendar_id",
+    "policy_fill_matrix",
+    "policy_match",
+    "policy_publish",
+    "policy_snapshot",
+    "ticket_sla_apply",
+]

@@ -1,0 +1,216 @@
+"""Re-planning a ticket's SLA clocks from its event log after every change."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+from sla import clock as pure_clock
+from sla.derive import ClockRules, DerivedClock, TicketFact, derive_clocks
+from sla.models import ClockState, SlaClock, SlaEvent, SlaEventKind, SlaPolicyVersion, TicketSla
+from sla.services.calendars import calendars_load, default_calendar_id
+from sla.services.policies import latest_version, match_facts, policy_match, ticket_tier
+from tickets import selectors as ticket_selectors
+from tickets.models import Ticket
+
+_PLANNED_FIELDS = [
+    "policy_version",
+    "target_seconds",
+    "calendar",
+    "started_at",
+    "elapsed_seconds",
+    "computed_at",
+    "ended_at",
+    "state",
+    "pause_reason",
+    "due_at",
+    "next_check_at",
+    "breached_at",
+    "severely_breached_at",
+]
+_STATE_OF = {
+    pure_clock.ClockState.RUNNING: ClockState.RUNNING,
+    pure_clock.ClockState.PAUSED: ClockState.PAUSED,
+}
+
+
+def ticket_sla_apply(*, ticket: Ticket, now: datetime, force: bool = False) -> TicketSla | None:
+    """Pin the matching policy's version on the ticket; return None when no policy matches.
+
+    Re-evaluated when the ticket's tier, organization or priority changed since the last match,
+    or with force=True (an admin re-applying). The same policy keeps its pinned version unless forced.
+    """
+    current = TicketSla.objects.select_related("policy_version").filter(ticket=ticket).first()
+    facts = match_facts(ticket)
+    if current is not None and current.matched_on == facts and not force:
+        return current
+    policy = policy_match(ticket)
+    if policy is None:
+        return current
+    keep = current is not None and current.policy_version.policy_id == policy.pk and not force
+    version = current.policy_version if keep and current is not None else latest_version(policy)
+    if current is not None and current.policy_version_id == version.pk:
+        current.matched_on = facts
+        current.save(update_fields=["matched_on"])
+        return current
+    if current is None:
+        ticket_sla = TicketSla.objects.create(
+            ticket=ticket, policy_version=version, applied_at=now, matched_on=facts
+        )
+    else:
+        ticket_sla = current
+        ticket_sla.policy_version, ticket_sla.applied_at, ticket_sla.matched_on = version, now, facts
+        ticket_sla.save(update_fields=["policy_version", "applied_at", "matched_on"])
+    SlaEvent.objects.create(
+        ticket=ticket,
+        kind=SlaEventKind.APPLIED,
+        at=now,
+        data={"policy": policy.pk, "version": version.number, "name": policy.name},
+    )
+    return ticket_sla
+
+
+def _target_for(snapshot: dict[str, Any], priority: str, tier: str, metric: str) -> dict[str, Any] | None:
+    cell = snapshot.get("targets", {}).get(priority, {}).get(tier, {}).get(metric)
+    if not cell or cell.get("minutes") is None:
+        return None
+    return cell
+
+
+def _calendar_id(cell: dict[str, Any], ticket: Ticket) -> int | None:
+    if not cell.get("business_hours", True):
+        return None
+    if cell.get("calendar"):
+        return int(cell["calendar"])
+    if ticket.organization_id and ticket.organization and ticket.organization.calendar_id:
+        return ticket.organization.calendar_id
+    if ticket.team_id and ticket.team and ticket.team.calendar_id:
+        return ticket.team.calendar_id
+    return default_calendar_id()
+
+
+def _next_check(
+    derived: DerivedClock,
+    calendar: Any,
+    target: timedelta,
+    spent: timedelta,
+    levels: list[int],
+    warned: int,
+    now: datetime,
+) -> datetime | None:
+    for level in levels:
+        if level <= warned:
+            continue
+        goal = target * level / 100
+        if goal <= spent:
+            return now  # crossed but not yet alerted: the sweeper takes it at once
+        return pure_clock.next_threshold_at(
+            derived.events, calendar, target=target, now=now, thresholds=[level / 100]
+        ).at  # type: ignore[union-attr]
+    return None
+
+
+@transaction.atomic(savepoint=False)
+def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
+    """Recompute every SLA clock of a ticket from its event log and store the results.
+
+    Idempotent: replanning twice with the same events and `now` writes the same rows. Clocks the
+    history no longer implies are marked stopped, never deleted, so alerts already sent keep
+    their clock. Returns the ticket's clocks.
+    """
+    ticket = ticket_selectors.ticket_get_for_sla(ticket_id)
+    ticket_sla = ticket_sla_apply(ticket=ticket, now=now)
+    if ticket_sla is None:
+        return []
+    version: SlaPolicyVersion = ticket_sla.policy_version
+    snapshot = version.snapshot
+    facts = [TicketFact(kind, at, data) for kind, at, data in ticket_selectors.ticket_event_rows(ticket_id)]
+    rules = ClockRules(
+        frozenset(snapshot.get("pause_statuses", [])), bool(snapshot.get("automatic_reply_counts"))
+    )
+    derived_clocks = derive_clocks(facts, rules)
+    tier = ticket_tier(ticket)
+    levels = sorted(snapshot.get("warning_levels", [100]))
+
+    planned: list[tuple[DerivedClock, dict[str, Any], int | None]] = []
+    for derived in derived_clocks:
+        cell = _target_for(snapshot, derived.priority, tier, derived.metric)
+        if cell is not None:
+            planned.append((derived, cell, _calendar_id(cell, ticket)))
+    calendars = calendars_load({calendar_id for _, _, calendar_id in planned} | {None})
+    existing = {(row.metric, row.period): row for row in SlaClock.objects.filter(ticket_id=ticket_id)}
+    lifecycle: list[SlaEvent] = []
+    result: list[SlaClock] = []
+    created: list[SlaClock] = []
+    updated: list[SlaClock] = []
+    for derived, cell, calendar_id in planned:
+        calendar = calendars[calendar_id]
+        target = timedelta(minutes=int(cell["minutes"]))
+        spent = pure_clock.elapsed(derived.events, calendar, now=now)
+        state = pure_clock.clock_state(derived.events, now=now)
+        last = derived.events[-1]
+        ended = last.kind in (pure_clock.ClockEventKind.FULFILLED, pure_clock.ClockEventKind.STOPPED)
+        row = existing.pop((derived.metric, derived.period), None)
+        is_new = row is None
+        if row is None:
+            row = SlaClock(ticket_id=ticket_id, metric=derived.metric, period=derived.period, created_at=now)
+        reached = pure_clock.target_reached_at(derived.events, calendar, target=target, now=now)
+        row.policy_version = version
+        row.target_seconds = int(target.total_seconds())
+        row.calendar_id = calendar_id
+        row.started_at = derived.events[0].at
+        row.elapsed_seconds = spent.total_seconds()
+        row.computed_at = now
+        row.ended_at = last.at if ended else None
+        if ended:
+            row.state = (
+                ClockState.FULFILLED
+                if last.kind == pure_clock.ClockEventKind.FULFILLED
+                else ClockState.STOPPED
+            )
+            row.pause_reason = ""
+            row.due_at = reached
+            row.next_check_at = None
+        else:
+            row.state = _STATE_OF.get(state, ClockState.RUNNING)
+            row.pause_reason = last.reason if row.state == ClockState.PAUSED else ""
+            row.due_at = pure_clock.due_at(derived.events, calendar, target=target, now=now)
+            row.next_check_at = (
+                _next_check(derived, calendar, target, spent, levels, row.warned_level, now)
+                if row.state == ClockState.RUNNING
+                else None
+            )
+        row.breached_at = reached
+        if reached is None:
+            row.severely_breached_at = None
+        else:
+            row.severely_breached_at = pure_clock.target_reached_at(
+                derived.events, calendar, target=target * 2, now=now
+            )
+        (created if is_new else updated).append(row)
+        result.append(row)
+        lifecycle.extend(
+            SlaEvent(
+                clock=row,
+                ticket_id=ticket_id,
+                kind=str(event.kind),
+                at=event.at,
+                data={"reason": event.reason} if event.reason else {},
+            )
+            for event in derived.events
+        )
+    for orphan in existing.values():
+        if orphan.state in (ClockState.RUNNING, ClockState.PAUSED):
+            orphan.state, orphan.next_check_at, orphan.ended_at = ClockState.STOPPED, None, now
+            updated.append(orphan)
+        result.append(orphan)
+    if created:
+        SlaClock.objects.bulk_create(created)
+    if updated:
+        SlaClock.objects.bulk_update(updated, _PLANNED_FIELDS)
+    for event in lifecycle:
+        event.clock_id = event.clock.pk  # new clocks got their ids from bulk_create above
+    SlaEvent.objects.bulk_create(lifecycle, ignore_conflicts=True)
+    return result
