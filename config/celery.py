@@ -13,6 +13,32 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Warnings and breaches must land within seconds of their instant; a sweep that finds nothing
+    # due costs one index probe, so every 5 s is cheap. Overlapping runs share work (SKIP LOCKED).
+    "sla-sweep-due-clocks": {
+        "task": "sla.sweep_due_clocks",
+        "schedule": 5.0,
+        "options": {"expires": 30},
+    },
+    # Escalation follows the breach it answers; the same cadence keeps the two close together.
+    "tickets-escalate-breached": {
+        "task": "tickets.escalate_breached_tickets",
+        "schedule": 5.0,
+        "options": {"expires": 30},
+    },
+    # Re-apply jobs are queued as rows; picking them up every 10 s needs no broker message, so a
+    # job asked for while Redis was down still runs. A job claims itself, so overlaps are harmless.
+    "sla-run-reapply-jobs": {
+        "task": "sla.run_reapply_jobs",
+        "schedule": 10.0,
+        "options": {"expires": 60},
+    },
+    # Alert emails may wait a little; batching every 30 s keeps SMTP connections few.
+    "helpdesk-email-due-notifications": {
+        "task": "helpdesk.email_due_notifications",
+        "schedule": 30.0,
+        "options": {"expires": 120},
+    },
     # Idempotency records only need to outlive a client's retry window (24 h); purge hourly
     # so the table stays small without a visible cost spike.
     "purge-idempotency-keys": {

@@ -69,6 +69,7 @@ def _set_domains(organization: Organization, domains: Sequence[str]) -> None:
 
 
 ORGANIZATION_FIELDS = (
+    "calendar",
     "name",
     "tier",
     "segment",
@@ -96,7 +97,7 @@ def organization_create(*, name: str, domains: Sequence[str] = (), **fields: Any
 
 @transaction.atomic
 def organization_update(
-    *, organization_id: int, domains: Sequence[str] | None = None, **fields: Any
+    *, organization_id: int, domains: Sequence[str] | None = None, actor: User | None = None, **fields: Any
 ) -> Organization:
     """Change an organization's fields and, when given, replace its email domains."""
     organization = Organization.objects.select_for_update().get(pk=organization_id)
@@ -107,12 +108,18 @@ def organization_update(
             raise DomainError(
                 "Name taken.", field_errors={"name": ["An organization with this name exists."]}
             )
+    previous_tier, previous_calendar = organization.tier, organization.calendar_id
     for key, value in fields.items():
         if key in ORGANIZATION_FIELDS:
             setattr(organization, key, value)
     organization.save()
     if domains is not None:
         _set_domains(organization, _normalize_domains(domains))
+    if organization.tier != previous_tier or organization.calendar_id != previous_calendar:
+        # The customer's promises changed: their open tickets are re-matched in the background.
+        from sla import services as sla_services
+
+        sla_services.reapply_job_create(actor=actor, organization=organization)
     return organization
 
 

@@ -17,3 +17,14 @@ def purge_idempotency_keys_task() -> int:
     return services.idempotency_keys_purge(
         now=timezone.now(), ttl=timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
     )
+
+
+@shared_task(
+    name="helpdesk.email_due_notifications",
+    soft_time_limit=50,
+    time_limit=60,
+    ignore_result=True,
+)
+def email_due_notifications_task() -> int:
+    """Email alerts not yet emailed; a failed send stays queued for the next run."""
+    return services.notifications_email_due(now=timezone.now())

@@ -340,3 +340,55 @@ class SlaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}{f' {self.level}%' if self.level else ''} on #{self.ticket_id}"
+
+
+class ReapplyStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class SlaReapplyJob(models.Model):
+    """A background re-match and re-plan of open tickets, with visible progress.
+
+    Scope: tickets pinned to `policy`, tickets of `organization`, tickets with clocks on
+    `calendar`, or every open ticket when all three are empty. Resumable from `last_ticket_id`.
+    """
+
+    policy = models.ForeignKey(SlaPolicy, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        "helpdesk.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    rematch = models.BooleanField(default=True, help_text="Re-choose the policy (and its newest version).")
+    status = models.CharField(max_length=8, choices=ReapplyStatus.choices, default=ReapplyStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    last_ticket_id = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="sla_job_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"re-apply job {self.pk} ({self.status} {self.done}/{self.total})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 else min(100, round(100 * self.done / self.total))

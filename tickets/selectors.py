@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from helpdesk.models import User
 from tickets.models import (
+    OPEN_STATUS_Q,
     Attachment,
     Category,
     MessageVisibility,
@@ -144,3 +145,23 @@ def ticket_event_rows(ticket_id: int) -> list[tuple[str, Any, dict[str, Any]]]:
         .order_by("occurred_at", "id")
         .values_list("kind", "occurred_at", "data")
     )
+
+
+def ticket_lock_for_sla(ticket_id: int) -> Ticket | None:
+    """Lock a ticket row so an SLA re-plan sees no concurrent change; None when it is gone."""
+    return Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
+
+
+def open_ticket_ids_after(*, after_id: int, limit: int, **filters: Any) -> list[int]:
+    """Return ids of open tickets above `after_id`, ascending, narrowed by ORM `filters` (system use)."""
+    return list(
+        Ticket.objects.filter(OPEN_STATUS_Q, pk__gt=after_id, **filters)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()[:limit]
+    )
+
+
+def open_ticket_count(**filters: Any) -> int:
+    """Return how many open tickets match ORM `filters` (system use)."""
+    return Ticket.objects.filter(OPEN_STATUS_Q, **filters).values("pk").distinct().count()

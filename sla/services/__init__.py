@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from sla.services.calendars import calendar_import_holidays, calendars_load, default_calendar_id
-from sla.services.clocks import clocks_replan, ticket_sla_apply
+from sla.services.clocks import (
+    CHECKED_FIELDS,
+    PlannedClock,
+    clocks_check,
+    clocks_plan,
+    clocks_replan,
+    ticket_sla_apply,
+)
 from sla.services.policies import (
     DEFAULT_TARGETS,
     TIER_MULTIPLIERS,
@@ -12,14 +19,19 @@ from sla.services.policies import (
     policy_publish,
     policy_snapshot,
 )
+from sla.services.reapply import reapply_job_create, reapply_job_run, reapply_jobs_run_pending
 from sla.services.sweep import breaches_claim_for_escalation, clocks_sweep_due
 
 __all__ = [
+    "CHECKED_FIELDS",
     "DEFAULT_TARGETS",
     "TIER_MULTIPLIERS",
+    "PlannedClock",
     "breaches_claim_for_escalation",
     "calendar_import_holidays",
     "calendars_load",
+    "clocks_check",
+    "clocks_plan",
     "clocks_replan",
     "clocks_sweep_due",
     "default_calendar_id",
@@ -27,5 +39,8 @@ __all__ = [
     "policy_match",
     "policy_publish",
     "policy_snapshot",
+    "reapply_job_create",
+    "reapply_job_run",
+    "reapply_jobs_run_pending",
     "ticket_sla_apply",
 ]

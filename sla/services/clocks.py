@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 
+from sla import calendars as pure_calendars
 from sla import clock as pure_clock
 from sla.derive import ClockRules, DerivedClock, TicketFact, derive_clocks
 from sla.models import ClockState, SlaClock, SlaEvent, SlaEventKind, SlaPolicyVersion, TicketSla
@@ -112,6 +114,70 @@ def _next_check(
     return None
 
 
+@dataclass(frozen=True)
+class PlannedClock:
+    """What a clock row should hold, computed from the event log; `fields` are SlaClock columns."""
+
+    derived: DerivedClock
+    calendar: pure_calendars.BusinessCalendar
+    target: timedelta
+    fields: dict[str, Any]
+
+
+def clocks_plan(*, ticket: Ticket, version: SlaPolicyVersion, now: datetime) -> list[PlannedClock]:
+    """Return the clocks the ticket's event log implies under `version`, as of `now`. Reads only."""
+    snapshot = version.snapshot
+    facts = [TicketFact(kind, at, data) for kind, at, data in ticket_selectors.ticket_event_rows(ticket.pk)]
+    rules = ClockRules(
+        frozenset(snapshot.get("pause_statuses", [])), bool(snapshot.get("automatic_reply_counts"))
+    )
+    tier = ticket_tier(ticket)
+    cells = []
+    for derived in derive_clocks(facts, rules):
+        cell = _target_for(snapshot, derived.priority, tier, derived.metric)
+        if cell is not None:
+            cells.append((derived, cell, _calendar_id(cell, ticket)))
+    calendars = calendars_load({calendar_id for _, _, calendar_id in cells} | {None})
+    planned = []
+    for derived, cell, calendar_id in cells:
+        calendar = calendars[calendar_id]
+        target = timedelta(minutes=int(cell["minutes"]))
+        last = derived.events[-1]
+        ended = last.kind in (pure_clock.ClockEventKind.FULFILLED, pure_clock.ClockEventKind.STOPPED)
+        reached = pure_clock.target_reached_at(derived.events, calendar, target=target, now=now)
+        if ended:
+            is_fulfilled = last.kind == pure_clock.ClockEventKind.FULFILLED
+            state = ClockState.FULFILLED if is_fulfilled else ClockState.STOPPED
+            due = reached
+        else:
+            state = _STATE_OF.get(pure_clock.clock_state(derived.events, now=now), ClockState.RUNNING)
+            due = pure_clock.due_at(derived.events, calendar, target=target, now=now)
+        planned.append(
+            PlannedClock(
+                derived,
+                calendar,
+                target,
+                {
+                    "policy_version": version,
+                    "target_seconds": int(target.total_seconds()),
+                    "calendar_id": calendar_id,
+                    "started_at": derived.events[0].at,
+                    "ended_at": last.at if ended else None,
+                    "state": state,
+                    "pause_reason": last.reason if state == ClockState.PAUSED else "",
+                    "elapsed_seconds": pure_clock.elapsed(derived.events, calendar, now=now).total_seconds(),
+                    "computed_at": now,
+                    "due_at": due,
+                    "breached_at": reached,
+                    "severely_breached_at": None
+                    if reached is None
+                    else pure_clock.target_reached_at(derived.events, calendar, target=target * 2, now=now),
+                },
+            )
+        )
+    return planned
+
+
 @transaction.atomic(savepoint=False)
 def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
     """Recompute every SLA clock of a ticket from its event log and store the results.
@@ -125,71 +191,35 @@ def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
     if ticket_sla is None:
         return []
     version: SlaPolicyVersion = ticket_sla.policy_version
-    snapshot = version.snapshot
-    facts = [TicketFact(kind, at, data) for kind, at, data in ticket_selectors.ticket_event_rows(ticket_id)]
-    rules = ClockRules(
-        frozenset(snapshot.get("pause_statuses", [])), bool(snapshot.get("automatic_reply_counts"))
-    )
-    derived_clocks = derive_clocks(facts, rules)
-    tier = ticket_tier(ticket)
-    levels = sorted(snapshot.get("warning_levels", [100]))
-
-    planned: list[tuple[DerivedClock, dict[str, Any], int | None]] = []
-    for derived in derived_clocks:
-        cell = _target_for(snapshot, derived.priority, tier, derived.metric)
-        if cell is not None:
-            planned.append((derived, cell, _calendar_id(cell, ticket)))
-    calendars = calendars_load({calendar_id for _, _, calendar_id in planned} | {None})
+    levels = sorted(version.snapshot.get("warning_levels", [100]))
     existing = {(row.metric, row.period): row for row in SlaClock.objects.filter(ticket_id=ticket_id)}
     lifecycle: list[SlaEvent] = []
     result: list[SlaClock] = []
     created: list[SlaClock] = []
     updated: list[SlaClock] = []
-    for derived, cell, calendar_id in planned:
-        calendar = calendars[calendar_id]
-        target = timedelta(minutes=int(cell["minutes"]))
-        spent = pure_clock.elapsed(derived.events, calendar, now=now)
-        state = pure_clock.clock_state(derived.events, now=now)
-        last = derived.events[-1]
-        ended = last.kind in (pure_clock.ClockEventKind.FULFILLED, pure_clock.ClockEventKind.STOPPED)
+    for plan in clocks_plan(ticket=ticket, version=version, now=now):
+        derived = plan.derived
         row = existing.pop((derived.metric, derived.period), None)
-        is_new = row is None
         if row is None:
             row = SlaClock(ticket_id=ticket_id, metric=derived.metric, period=derived.period, created_at=now)
-        reached = pure_clock.target_reached_at(derived.events, calendar, target=target, now=now)
-        row.policy_version = version
-        row.target_seconds = int(target.total_seconds())
-        row.calendar_id = calendar_id
-        row.started_at = derived.events[0].at
-        row.elapsed_seconds = spent.total_seconds()
-        row.computed_at = now
-        row.ended_at = last.at if ended else None
-        if ended:
-            row.state = (
-                ClockState.FULFILLED
-                if last.kind == pure_clock.ClockEventKind.FULFILLED
-                else ClockState.STOPPED
-            )
-            row.pause_reason = ""
-            row.due_at = reached
-            row.next_check_at = None
+            created.append(row)
         else:
-            row.state = _STATE_OF.get(state, ClockState.RUNNING)
-            row.pause_reason = last.reason if row.state == ClockState.PAUSED else ""
-            row.due_at = pure_clock.due_at(derived.events, calendar, target=target, now=now)
-            row.next_check_at = (
-                _next_check(derived, calendar, target, spent, levels, row.warned_level, now)
-                if row.state == ClockState.RUNNING
-                else None
+            updated.append(row)
+        for name, value in plan.fields.items():
+            setattr(row, name, value)
+        row.next_check_at = (
+            _next_check(
+                derived,
+                plan.calendar,
+                plan.target,
+                timedelta(seconds=row.elapsed_seconds),
+                levels,
+                row.warned_level,
+                now,
             )
-        row.breached_at = reached
-        if reached is None:
-            row.severely_breached_at = None
-        else:
-            row.severely_breached_at = pure_clock.target_reached_at(
-                derived.events, calendar, target=target * 2, now=now
-            )
-        (created if is_new else updated).append(row)
+            if row.state == ClockState.RUNNING
+            else None
+        )
         result.append(row)
         lifecycle.extend(
             SlaEvent(
@@ -214,3 +244,35 @@ def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
         event.clock_id = event.clock.pk  # new clocks got their ids from bulk_create above
     SlaEvent.objects.bulk_create(lifecycle, ignore_conflicts=True)
     return result
+
+
+# Columns that follow from the event log alone (not from `now` or from alerts already sent).
+CHECKED_FIELDS = ("target_seconds", "calendar_id", "started_at", "ended_at", "state", "due_at", "breached_at")
+
+
+def clocks_check(*, ticket_id: int, now: datetime) -> list[str]:
+    """Return how the stored clocks differ from a fresh replay of the event log (empty: they agree).
+
+    Reads only; used by `manage.py sla_rebuild --check`.
+    """
+    ticket_sla = TicketSla.objects.select_related("policy_version").filter(ticket_id=ticket_id).first()
+    stored = {(row.metric, row.period): row for row in SlaClock.objects.filter(ticket_id=ticket_id)}
+    if ticket_sla is None:
+        return [f"#{ticket_id}: {len(stored)} clocks stored without a policy"] if stored else []
+    ticket = ticket_selectors.ticket_get_for_sla(ticket_id)
+    problems = []
+    for plan in clocks_plan(ticket=ticket, version=ticket_sla.policy_version, now=now):
+        key = (plan.derived.metric, plan.derived.period)
+        row = stored.pop(key, None)
+        if row is None:
+            problems.append(f"#{ticket_id} {key[0]}#{key[1]}: missing")
+            continue
+        for name in CHECKED_FIELDS:
+            if getattr(row, name) != plan.fields[name]:
+                problems.append(
+                    f"#{ticket_id} {key[0]}#{key[1]}: {name} stored {getattr(row, name)} != replayed {plan.fields[name]}"
+                )
+    for (metric, period), row in stored.items():
+        if row.state in (ClockState.RUNNING, ClockState.PAUSED):
+            problems.append(f"#{ticket_id} {metric}#{period}: running but not implied by the history")
+    return problems
