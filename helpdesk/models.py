@@ -62,7 +62,11 @@ class Organization(models.Model):
         "helpdesk.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_organizations"
     )
     calendar = models.ForeignKey(
-        "sla.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "sla.BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Business hours for this customer's SLA clocks (overrides the team's).",
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -192,7 +196,11 @@ class Team(models.Model):
     members = models.ManyToManyField(User, blank=True, related_name="teams")
     is_escalation_team = models.BooleanField(default=False)
     calendar = models.ForeignKey(
-        "sla.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "sla.BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Business hours for SLA clocks of this team's tickets.",
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -265,7 +273,9 @@ class Notification(models.Model):
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     # What caused it, as "<app>.<model>:<id>", unique per recipient so a retried cause alerts once.
     source = models.CharField(max_length=80)
     title = models.CharField(max_length=200)
@@ -278,12 +288,15 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "recipient", "kind"], name="notification_once_per_cause"),
+            models.UniqueConstraint(
+                fields=["source", "recipient", "kind"], name="notification_once_per_cause"
+            ),
         ]
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
             models.Index(
-                fields=["created_at"], condition=models.Q(email_due=True, emailed_at__isnull=True),
+                fields=["created_at"],
+                condition=models.Q(email_due=True, emailed_at__isnull=True),
                 name="notification_email_due_idx",
             ),
         ]

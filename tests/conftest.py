@@ -16,13 +16,22 @@ def _isolated_redis_rate_limits(settings: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _cold_sla_caches() -> None:
-    """Start every test with empty per-process SLA caches, so query counts do not depend on order."""
+def _cold_sla_caches(request: pytest.FixtureRequest) -> None:
+    """Start every test with empty per-process SLA caches and, for database tests, the SLA defaults.
+
+    Transactional tests flush the database, taking the migration-seeded default calendar and
+    policy with them; later tests in the same process get them back here.
+    """
     from sla.services.calendars import calendar_cache_clear
-    from sla.services.policies import policy_cache_clear
+    from sla.services.policies import policy_cache_clear, sla_defaults_ensure
 
     calendar_cache_clear()
     policy_cache_clear()
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    if marker or {"db", "transactional_db"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db" if transactional else "db")
+        sla_defaults_ensure()
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ from config.settings.base import BASE_DIR, CACHES, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+# Worker processes started by tests/sla/worker_support.py write their mail here (file backend).
+EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "test-mail"))
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 # A separate Redis database and key prefix keep test runs away from a running dev server.
 CACHES["default"]["LOCATION"] = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")

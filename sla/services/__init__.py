@@ -18,6 +18,7 @@ from sla.services.policies import (
     policy_match,
     policy_publish,
     policy_snapshot,
+    sla_defaults_ensure,
 )
 from sla.services.reapply import reapply_job_create, reapply_job_run, reapply_jobs_run_pending
 from sla.services.sweep import breaches_claim_for_escalation, clocks_sweep_due
@@ -42,5 +43,6 @@ __all__ = [
     "reapply_job_create",
     "reapply_job_run",
     "reapply_jobs_run_pending",
+    "sla_defaults_ensure",
     "ticket_sla_apply",
 ]

@@ -18,6 +18,7 @@ from tickets import selectors as ticket_selectors
 from tickets.models import Ticket
 
 _PLANNED_FIELDS = [
+    "warned_level",
     "policy_version",
     "target_seconds",
     "calendar",
@@ -178,6 +179,35 @@ def clocks_plan(*, ticket: Ticket, version: SlaPolicyVersion, now: datetime) -> 
     return planned
 
 
+def _levels_crossed_before(
+    row: SlaClock, plan: PlannedClock, levels: list[int], now: datetime
+) -> list[SlaEvent]:
+    """Record, without alerting, the levels a clock had already crossed when it first appeared here.
+
+    That happens for imported histories: the warnings belong to the past, so nobody is paged
+    now, but the log and the clock's warned level tell the truth.
+    """
+    recorded = []
+    for level in levels:
+        reached = pure_clock.target_reached_at(
+            plan.derived.events, plan.calendar, target=plan.target * level / 100, now=now
+        )
+        if reached is None:
+            break
+        row.warned_level = level
+        recorded.append(
+            SlaEvent(
+                clock=row,
+                ticket_id=row.ticket_id,
+                kind=alert_kind_for(level),
+                level=level,
+                at=reached,
+                data={"metric": row.metric, "period": row.period, "silent": True},
+            )
+        )
+    return recorded
+
+
 @transaction.atomic(savepoint=False)
 def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
     """Recompute every SLA clock of a ticket from its event log and store the results.
@@ -200,13 +230,14 @@ def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
     for plan in clocks_plan(ticket=ticket, version=version, now=now):
         derived = plan.derived
         row = existing.pop((derived.metric, derived.period), None)
+        is_new = row is None
         if row is None:
             row = SlaClock(ticket_id=ticket_id, metric=derived.metric, period=derived.period, created_at=now)
-            created.append(row)
-        else:
-            updated.append(row)
+        (created if is_new else updated).append(row)
         for name, value in plan.fields.items():
             setattr(row, name, value)
+        if is_new:
+            lifecycle.extend(_levels_crossed_before(row, plan, levels, now))
         row.next_check_at = (
             _next_check(
                 derived,
@@ -246,6 +277,18 @@ def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
     return result
 
 
+_LIVE = (ClockState.RUNNING, ClockState.PAUSED)
+
+
+def alert_kind_for(level: int) -> str:
+    """Return the SLA event kind for a warning level (100 is the breach, 200 the severe breach)."""
+    if level >= 200:
+        return SlaEventKind.SEVERELY_BREACHED
+    if level >= 100:
+        return SlaEventKind.BREACHED
+    return SlaEventKind.WARNED
+
+
 # Columns that follow from the event log alone (not from `now` or from alerts already sent).
 CHECKED_FIELDS = ("target_seconds", "calendar_id", "started_at", "ended_at", "state", "due_at", "breached_at")
 
@@ -268,6 +311,8 @@ def clocks_check(*, ticket_id: int, now: datetime) -> list[str]:
             problems.append(f"#{ticket_id} {key[0]}#{key[1]}: missing")
             continue
         for name in CHECKED_FIELDS:
+            if name == "breached_at" and row.breached_at is None and plan.fields["state"] in _LIVE:
+                continue  # a live clock's breach is stored when it is re-planned or swept after it
             if getattr(row, name) != plan.fields[name]:
                 problems.append(
                     f"#{ticket_id} {key[0]}#{key[1]}: {name} stored {getattr(row, name)} != replayed {plan.fields[name]}"

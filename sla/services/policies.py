@@ -229,3 +229,31 @@ def latest_version(policy: SlaPolicy) -> SlaPolicyVersion:
     version = version or policy_publish(policy_id=policy.pk)
     _versions[(policy.pk, version.number)] = version
     return version
+
+
+DEFAULT_POLICY_NAME = "Standard (catch-all)"
+DEFAULT_CALENDAR_NAME = "Business hours (Mon-Fri 09:00-17:00 UTC)"
+
+
+@transaction.atomic
+def sla_defaults_ensure() -> None:
+    """Create the default calendar and catch-all policy (reference targets) when they are missing.
+
+    The initial data migration does the same on a new database; this restores them after a
+    flush (test databases) and is safe to call any number of times.
+    """
+    from datetime import time as clock_time
+
+    from sla.models import BusinessCalendar, WeeklyInterval
+
+    if not BusinessCalendar.objects.filter(is_default=True).exists():
+        calendar, _ = BusinessCalendar.objects.get_or_create(
+            name=DEFAULT_CALENDAR_NAME, defaults={"time_zone": "UTC", "is_default": True}
+        )
+        WeeklyInterval.objects.bulk_create(
+            WeeklyInterval(calendar=calendar, weekday=day, start=clock_time(9), end=clock_time(17)) for day in range(5)
+        )
+    if not SlaPolicy.objects.filter(is_default=True).exists():
+        policy = SlaPolicy.objects.create(name=DEFAULT_POLICY_NAME, is_default=True, position=1000)
+        policy_fill_matrix(policy_id=policy.pk)
+        policy_publish(policy_id=policy.pk)

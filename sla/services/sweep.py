@@ -23,19 +23,12 @@ from helpdesk.models import NotificationKind
 from sla import calendars as pure_calendars
 from sla.models import ClockState, SlaClock, SlaEvent, SlaEventKind, SlaMetric
 from sla.services.calendars import calendars_load
+from sla.services.clocks import alert_kind_for
 
 logger = logging.getLogger(__name__)
 
 # A breach of these metrics escalates the ticket; missing a next reply or an update only alerts.
 ESCALATING_METRICS = frozenset({SlaMetric.FIRST_RESPONSE, SlaMetric.RESOLUTION})
-
-
-def _kind_for(level: int) -> str:
-    if level >= 200:
-        return SlaEventKind.SEVERELY_BREACHED
-    if level >= 100:
-        return SlaEventKind.BREACHED
-    return SlaEventKind.WARNED
 
 
 def _record_alert(clock: SlaClock, kind: str, level: int, at: datetime, data: dict[str, Any]) -> bool:
@@ -94,7 +87,7 @@ def _sweep_clock(
         crossed_at = pure_calendars.add_business_time(calendar, since, owed) if owed > timedelta(0) else since
         # A level crossed before the clock existed here (an imported history) is recorded, not alerted.
         silent = crossed_at < clock.created_at
-        kind = _kind_for(level)
+        kind = alert_kind_for(level)
         data = {"metric": clock.metric, "period": clock.period, "target_seconds": clock.target_seconds}
         if silent:
             data["silent"] = True
@@ -142,8 +135,10 @@ def clocks_sweep_due(*, now: datetime, batch_size: int = 200) -> int:
     total = 0
     while True:
         with transaction.atomic():
+            # The ticket row is locked with its clock (ticket first is every writer's order): a
+            # clock whose ticket is being written is skipped, never waited for, so no deadlock.
             clocks = list(
-                SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
+                SlaClock.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
                 .select_related("policy_version", "ticket", "ticket__team")
                 .filter(next_check_at__lte=now)
                 .order_by("next_check_at")[:batch_size]
@@ -164,8 +159,9 @@ def breaches_claim_for_escalation(*, now: datetime, limit: int = 100) -> list[Sl
     however many workers run; if the caller's transaction rolls back, the claim does too.
     """
     clocks = list(
-        SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("policy_version")
+        # Locks the ticket too (escalating re-plans all its clocks): see clocks_sweep_due.
+        SlaClock.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
+        .select_related("policy_version", "ticket")
         .filter(escalate_pending=True)
         .order_by("breached_at")[:limit]
     )
