@@ -304,3 +304,29 @@ def test_a_customer_does_not_become_an_alert_recipient(customer: User) -> None:
     recipients = set(Notification.objects.filter(ticket=ticket).values_list("recipient__email", flat=True))
     assert recipients == {manager.email}
     assert all(n.kind == NotificationKind.SLA_BREACH for n in Notification.objects.filter(ticket=ticket))
+
+
+def test_the_worked_example_in_docs_sla_md(customer: User, agent: User) -> None:
+    # given: Monday 09:00 P3 for an Enterprise customer; reply and pending at 10:00; answer at 13:00
+    ticket = open_ticket(customer)
+    with time_machine.travel(MONDAY_9 + timedelta(hours=1), tick=False):
+        ticket_services.message_create(ticket_id=ticket.pk, author=agent, body="Which browser?")
+        ticket_services.ticket_change_status(ticket_id=ticket.pk, to="pending", actor=agent)
+    with time_machine.travel(MONDAY_9 + timedelta(hours=4), tick=False):
+        ticket_services.message_create(ticket_id=ticket.pk, author=customer, body="Firefox.")
+    at_13 = {key: clock.due_at for key, clock in clocks(ticket).items()}
+
+    # when: the priority goes up to P2 at 14:30
+    with time_machine.travel(MONDAY_9 + timedelta(hours=5, minutes=30), tick=False):
+        ticket_services.ticket_update(ticket_id=ticket.pk, actor=agent, changes={"priority": "p2"})
+
+    # then
+    monday = MONDAY_9.replace(hour=0)
+    assert at_13[("resolution", 1)] == datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
+    assert at_13[("periodic_update", 1)] == monday + timedelta(hours=17)
+    assert at_13[("next_reply", 1)] == monday + timedelta(hours=15)
+    after = clocks(ticket)
+    assert after[("resolution", 1)].due_at == monday + timedelta(hours=16)
+    assert after[("next_reply", 1)].due_at == monday + timedelta(hours=13, minutes=30)
+    assert after[("next_reply", 1)].next_check_at == MONDAY_9 + timedelta(hours=5, minutes=30)
+    assert after[("first_response", 1)].target_seconds == 120 * 60
