@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from helpdesk.models import ApiToken, Organization, Team, User
+from helpdesk.models import ApiToken, Notification, Organization, Team, User
 
 
 def organization_list_visible_to(user: User) -> QuerySet[Organization]:
@@ -49,3 +49,13 @@ def api_token_list_for(user: User) -> QuerySet[ApiToken]:
 def manager_ids() -> list[int]:
     """Return the ids of active managers, who are alerted on SLA breaches."""
     return list(User.objects.filter(role="manager", is_active=True).values_list("pk", flat=True))
+
+
+def notification_list_for(user: User) -> QuerySet[Notification]:
+    """Return a user's own notifications, newest first."""
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def notification_unread_count(user: User) -> int:
+    """Return how many of the user's notifications are unread."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

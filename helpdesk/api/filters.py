@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from helpdesk.api.serializers import MAX_ID
-from helpdesk.models import CustomerTier, Organization, Role, User
+from helpdesk.models import CustomerTier, Notification, NotificationKind, Organization, Role, User
 
 
 class IdFormField(forms.IntegerField):
@@ -45,3 +45,14 @@ class OrganizationFilter(django_filters.FilterSet):
     class Meta:
         model = Organization
         fields = ["tier", "is_vip"]
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(
+        field_name="read_at", lookup_expr="isnull", help_text="Only unread (true)."
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=NotificationKind.choices)
+
+    class Meta:
+        model = Notification
+        fields: list[str] = []

@@ -19,6 +19,7 @@ from rest_framework import serializers
 from helpdesk.models import (
     Availability,
     CustomerTier,
+    NotificationKind,
     Organization,
     Role,
     Segment,
@@ -276,3 +277,37 @@ class ApiTokenCreateInputSerializer(StrictInputSerializer):
         if value is not None and value <= timezone.now():
             raise serializers.ValidationError("Must lie in the future.")
         return value
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+class NotificationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=NotificationKind.choices, read_only=True)
+    title = serializers.CharField(read_only=True)
+    ticket = serializers.IntegerField(source="ticket_id", read_only=True, allow_null=True)
+    data = serializers.JSONField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    read_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    is_read = serializers.SerializerMethodField()
+
+    def get_is_read(self, notification: Any) -> bool:
+        return notification.read_at is not None
+
+
+class NotificationMarkReadInputSerializer(StrictInputSerializer):
+    ids = serializers.ListField(
+        child=IdField(),
+        max_length=1000,
+        required=False,
+        help_text="Your notifications to mark read; leave out to mark all read.",
+    )
+
+
+class NotificationCountOutputSerializer(serializers.Serializer):
+    unread = serializers.IntegerField(read_only=True)
+
+
+class NotificationMarkReadOutputSerializer(NotificationCountOutputSerializer):
+    marked = serializers.IntegerField(read_only=True, help_text="How many this request marked read.")

@@ -1,4 +1,4 @@
-"""API v1 routes for accounts, organizations, teams and tokens."""
+"""API v1 routes for accounts, organizations, teams, tokens and notifications."""
 
 from __future__ import annotations
 
@@ -11,5 +11,6 @@ router.register("users", views.UserViewSet, basename="user")
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("tokens", views.ApiTokenViewSet, basename="api-token")
+router.register("notifications", views.NotificationViewSet, basename="notification")
 
 urlpatterns = router.urls

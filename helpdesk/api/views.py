@@ -1,4 +1,4 @@
-"""API v1 for users, organizations, teams and the caller's API tokens (STYLE.md C8).
+"""API v1 for users, organizations, teams, the caller's API tokens and notifications (STYLE.md C8).
 
 Reads go through helpdesk.selectors (who sees which rows); writes validate an input serializer,
 call one service and answer with an output serializer.
@@ -20,10 +20,10 @@ from rest_framework.serializers import BaseSerializer
 
 from helpdesk import selectors, services
 from helpdesk.api import serializers as s
-from helpdesk.api.filters import OrganizationFilter, UserFilter
+from helpdesk.api.filters import NotificationFilter, OrganizationFilter, UserFilter
 from helpdesk.api.idempotency import idempotent
 from helpdesk.api.permissions import IsAdminOrReadOnly, IsAgentReadAdminWrite
-from helpdesk.models import ApiToken, Organization, Team, User
+from helpdesk.models import ApiToken, Notification, Organization, Team, User
 
 ID_LOOKUP = r"[0-9]+"
 
@@ -235,3 +235,58 @@ class ApiTokenViewSet(
         token = self.get_object()
         services.api_token_revoke(token_id=token.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List your notifications, newest first",
+        description="Only your own. `unread=true` for the unread ones.",
+    ),
+)
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's notification centre: in-app alerts (assignments, mentions, SLA warnings)."""
+
+    serializer_class = s.NotificationOutputSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = NotificationFilter
+    ordering_fields = ("created_at", "id")
+    default_ordering = "-created_at"
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return selectors.notification_list_for(self.request.user)
+
+    @extend_schema(
+        summary="How many of your notifications are unread",
+        responses={200: s.NotificationCountOutputSerializer},
+    )
+    @action(
+        detail=False, methods=["get"], url_path="unread-count", pagination_class=None, filterset_class=None
+    )
+    def unread_count(self, request: Request) -> Response:
+        return Response(
+            s.NotificationCountOutputSerializer(
+                {"unread": selectors.notification_unread_count(request.user)}
+            ).data
+        )
+
+    @extend_schema(
+        summary="Mark notifications read",
+        description=(
+            "Marks the given ids (yours only; others are ignored), or all of yours when `ids` is left "
+            "out. Idempotent: marking read notifications again changes nothing."
+        ),
+        request=s.NotificationMarkReadInputSerializer,
+        responses={200: s.NotificationMarkReadOutputSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="mark-read", pagination_class=None, filterset_class=None)
+    @idempotent
+    def mark_read(self, request: Request) -> Response:
+        payload = s.NotificationMarkReadInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        marked = services.notification_mark_read(
+            recipient=request.user, notification_ids=payload.validated_data.get("ids")
+        )
+        body = {"marked": marked, "unread": selectors.notification_unread_count(request.user)}
+        return Response(s.NotificationMarkReadOutputSerializer(body).data)

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from sla.services.admin import (
+    calendar_create,
+    calendar_delete,
+    calendar_public_holidays_import,
+    calendar_update,
+    policy_create,
+    policy_delete,
+    policy_reorder,
+    policy_targets_fill,
+    policy_targets_set,
+    policy_update,
+)
 from sla.services.calendars import calendar_import_holidays, calendars_load, default_calendar_id
 from sla.services.clocks import (
     CHECKED_FIELDS,
@@ -45,4 +57,16 @@ __all__ = [
     "reapply_jobs_run_pending",
     "sla_defaults_ensure",
     "ticket_sla_apply",
+]
+__all__ += [
+    "calendar_create",
+    "calendar_delete",
+    "calendar_public_holidays_import",
+    "calendar_update",
+    "policy_create",
+    "policy_delete",
+    "policy_reorder",
+    "policy_targets_fill",
+    "policy_targets_set",
+    "policy_update",
 ]

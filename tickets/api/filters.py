@@ -7,11 +7,15 @@ that stores the last `updated_at` it saw can poll for everything changed since.
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from helpdesk.api.filters import IdFilter
+from sla import selectors as sla_selectors
 from tickets.models import (
     OPEN_STATUSES,
     Category,
@@ -25,6 +29,12 @@ from tickets.models import (
 )
 
 MAX_TAGS_IN_FILTER = 20
+SLA_STATE_CHOICES = [
+    ("breached", "An open clock has breached"),
+    ("at_risk", "A running clock is at 80 % or more of its target"),
+    ("paused", "A clock is paused"),
+    ("ok", "Clocks running, none breached or at risk"),
+]
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -62,6 +72,14 @@ class TicketFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_q", max_length=200, help_text="Subject contains, or a ticket id."
     )
+    sla_state = django_filters.ChoiceFilter(
+        choices=SLA_STATE_CHOICES,
+        method="filter_sla_state",
+        help_text="SLA state as of now; see docs/api.md for the exact definitions.",
+    )
+    sla_due_before = django_filters.IsoDateTimeFilter(
+        method="filter_sla_due_before", help_text="A running SLA clock is due before this instant."
+    )
 
     class Meta:
         model = Ticket
@@ -90,6 +108,13 @@ class TicketFilter(django_filters.FilterSet):
             return queryset
         tagged = Ticket.tags.through.objects.filter(tag__name__in=names).values("ticket_id")
         return queryset.filter(pk__in=tagged)
+
+    def filter_sla_state(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        # EXISTS subqueries: a ticket with several matching clocks still appears once.
+        return queryset.filter(sla_selectors.ticket_sla_state_q(value, now=timezone.now()))
+
+    def filter_sla_due_before(self, queryset: QuerySet[Ticket], name: str, value: Any) -> QuerySet[Ticket]:
+        return queryset.filter(sla_selectors.ticket_sla_due_before_q(value))
 
     def filter_q(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         value = value.strip()

@@ -1,0 +1,284 @@
+"""Reads of SLA configuration and of a ticket's SLA state (STYLE.md C5).
+
+Visibility of tickets stays with tickets.selectors: every per-ticket read here takes a ticket the
+caller was already allowed to see. `ticket_sla_overview` answers "where does this ticket stand,
+and why" as of an instant, by replaying the ticket's events under its pinned policy version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from sla import calendars as pure_calendars
+from sla import clock as pure_clock
+from sla.models import (
+    BusinessCalendar,
+    ClockState,
+    SlaClock,
+    SlaEvent,
+    SlaEventKind,
+    SlaPolicy,
+    SlaPolicyVersion,
+    SlaReapplyJob,
+    SlaTarget,
+    TicketSla,
+)
+from sla.services.calendars import calendars_load
+from sla.services.clocks import clocks_plan
+from tickets import selectors as ticket_selectors
+from tickets.models import Ticket
+
+CALENDAR_HOURS_LABEL = "calendar hours 24/7"
+# A running clock counts as at risk from this warning level (percent of its target) on.
+AT_RISK_LEVEL = 80
+OPEN_CLOCK_STATES = (ClockState.RUNNING, ClockState.PAUSED)
+# What a customer may read of the SLA log: the clock's lifecycle, never alerts or escalations.
+CUSTOMER_VISIBLE_SLA_EVENT_KINDS = (
+    SlaEventKind.STARTED,
+    SlaEventKind.PAUSED,
+    SlaEventKind.RESUMED,
+    SlaEventKind.FULFILLED,
+    SlaEventKind.STOPPED,
+)
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def calendar_list() -> QuerySet[BusinessCalendar]:
+    """Return every business calendar with its weekly hours, holidays and special hours loaded."""
+    return BusinessCalendar.objects.prefetch_related("weekly_hours", "holidays", "special_hours")
+
+
+def calendar_is_in_use(calendar_id: int) -> bool:
+    """Return whether an open SLA clock counts time on the calendar (an edit must re-plan it)."""
+    return SlaClock.objects.filter(calendar_id=calendar_id, state__in=OPEN_CLOCK_STATES).exists()
+
+
+def calendar_is_referenced(calendar_id: int) -> bool:
+    """Return whether any clock or policy target points at the calendar (it cannot be deleted)."""
+    return (
+        SlaClock.objects.filter(calendar_id=calendar_id).exists()
+        or SlaTarget.objects.filter(calendar_id=calendar_id).exists()
+    )
+
+
+def policy_list() -> QuerySet[SlaPolicy]:
+    """Return policies in matching order (the catch-all default last), with their conditions loaded."""
+    return (
+        SlaPolicy.objects.select_related("escalation_team", "director")
+        .prefetch_related("match_organizations", "match_categories", "match_teams", "match_tags")
+        .order_by("is_default", "position", "id")
+    )
+
+
+def policy_target_list(policy: SlaPolicy) -> QuerySet[SlaTarget]:
+    """Return a policy's target cells in matrix order."""
+    return SlaTarget.objects.filter(policy=policy).order_by("priority", "tier", "metric")
+
+
+def policy_version_list(policy: SlaPolicy) -> QuerySet[SlaPolicyVersion]:
+    """Return a policy's published versions, newest first."""
+    return SlaPolicyVersion.objects.filter(policy=policy).select_related("created_by").order_by("-number")
+
+
+def policy_is_in_use(policy_id: int) -> bool:
+    """Return whether any ticket or clock is pinned to one of the policy's versions."""
+    versions = SlaPolicyVersion.objects.filter(policy_id=policy_id).values("pk")
+    return (
+        TicketSla.objects.filter(policy_version__in=versions).exists()
+        or SlaClock.objects.filter(policy_version__in=versions).exists()
+    )
+
+
+def reapply_job_list() -> QuerySet[SlaReapplyJob]:
+    """Return re-apply jobs, newest first."""
+    return SlaReapplyJob.objects.select_related("policy", "organization", "calendar", "requested_by")
+
+
+# --- ticket list filters ---------------------------------------------------------------------------
+
+
+def _clocks_of_ticket() -> QuerySet[SlaClock]:
+    return SlaClock.objects.filter(ticket_id=OuterRef("pk"))
+
+
+def _breached_q(now: datetime) -> Q:
+    # The sweeper records breaches within seconds; a due instant already passed counts at once.
+    return Q(state__in=OPEN_CLOCK_STATES) & (
+        Q(breached_at__isnull=False) | Q(state=ClockState.RUNNING, due_at__lte=now)
+    )
+
+
+def _at_risk_q(now: datetime) -> Q:
+    return Q(state=ClockState.RUNNING, breached_at__isnull=True, due_at__gt=now) & (
+        Q(warned_level__gte=AT_RISK_LEVEL) | Q(next_check_at__lte=now)
+    )
+
+
+def ticket_sla_state_q(state: str, *, now: datetime) -> Q:
+    """Return a ticket filter for an SLA state, built from EXISTS subqueries (no duplicate rows).
+
+    - breached: an open (running or paused) clock has breached, or is running past its due instant;
+    - at_risk: a running, unbreached clock has reached its 80 % warning, or its next warning
+      instant has passed and the sweeper has not recorded it yet;
+    - paused: a clock is paused;
+    - ok: a clock is running and none is breached or at risk.
+    Raises ValueError for another state.
+    """
+    clocks = _clocks_of_ticket()
+    breached = Exists(clocks.filter(_breached_q(now)))
+    at_risk = Exists(clocks.filter(_at_risk_q(now)))
+    if state == "breached":
+        return Q(breached)
+    if state == "at_risk":
+        return Q(at_risk)
+    if state == "paused":
+        return Q(Exists(clocks.filter(state=ClockState.PAUSED)))
+    if state == "ok":
+        return Q(Exists(clocks.filter(state=ClockState.RUNNING))) & ~Q(breached) & ~Q(at_risk)
+    raise ValueError(f"unknown SLA state {state!r}")
+
+
+def ticket_sla_due_before_q(instant: datetime) -> Q:
+    """Return a ticket filter: a running clock is due before `instant`."""
+    return Q(Exists(_clocks_of_ticket().filter(state=ClockState.RUNNING, due_at__lt=instant)))
+
+
+# --- one ticket's SLA --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockOverview:
+    """One clock as of `now`: stored facts refreshed from a replay of the ticket's events."""
+
+    clock: SlaClock
+    state: str
+    pause_reason: str
+    calendar_name: str
+    elapsed: timedelta
+    due_at: datetime | None
+    breached_at: datetime | None
+    severely_breached_at: datetime | None
+    timeline: Sequence[pure_clock.TimelineSegment]
+
+    @property
+    def target(self) -> timedelta:
+        return timedelta(seconds=self.clock.target_seconds)
+
+    @property
+    def remaining(self) -> timedelta:
+        return max(timedelta(0), self.target - self.elapsed)
+
+    @property
+    def percent(self) -> float:
+        return round(100 * (self.elapsed / self.target), 1) if self.clock.target_seconds else 0.0
+
+
+@dataclass(frozen=True)
+class TicketSlaOverview:
+    ticket_sla: TicketSla | None
+    clocks: Sequence[ClockOverview]
+    events: Sequence[SlaEvent]
+    now: datetime
+
+
+def sla_event_list_visible_to(*, is_agent: bool, ticket: Ticket) -> QuerySet[SlaEvent]:
+    """Return a ticket's SLA log in time order; customers see clock lifecycle events only."""
+    queryset = SlaEvent.objects.filter(ticket=ticket).select_related("clock").order_by("at", "id")
+    if not is_agent:
+        queryset = queryset.filter(kind__in=CUSTOMER_VISIBLE_SLA_EVENT_KINDS)
+    return queryset
+
+
+def _stored_overview(clock: SlaClock, names: dict[int, str], now: datetime) -> ClockOverview:
+    elapsed = timedelta(seconds=clock.elapsed_seconds)
+    if clock.state == ClockState.RUNNING and clock.computed_at < now:
+        calendar = calendars_load([clock.calendar_id])[clock.calendar_id]
+        elapsed += pure_calendars.business_time_between(calendar, clock.computed_at, now)
+    return ClockOverview(
+        clock=clock,
+        state=clock.state,
+        pause_reason=clock.pause_reason,
+        calendar_name=names.get(clock.calendar_id or 0, CALENDAR_HOURS_LABEL),
+        elapsed=elapsed,
+        due_at=clock.due_at,
+        breached_at=clock.breached_at,
+        severely_breached_at=clock.severely_breached_at,
+        timeline=(),
+    )
+
+
+def ticket_sla_overview(*, ticket: Ticket, is_agent: bool, now: datetime) -> TicketSlaOverview:
+    """Return every clock of a visible ticket as of `now`, with its timeline, and the SLA log.
+
+    Clocks are replayed from the ticket's events under its pinned policy version, so elapsed,
+    due and state are exact at `now` rather than as of the last re-plan. A clock the history no
+    longer implies (stopped by a re-plan) is shown as stored, without a timeline. Reads only.
+    """
+    ticket_sla = (
+        TicketSla.objects.select_related("policy_version", "policy_version__policy")
+        .filter(ticket_id=ticket.pk)
+        .first()
+    )
+    stored = list(SlaClock.objects.filter(ticket_id=ticket.pk).select_related("calendar", "policy_version"))
+    names = {
+        clock.calendar_id: clock.calendar.name for clock in stored if clock.calendar_id and clock.calendar
+    }
+    planned = {}
+    if ticket_sla is not None and stored:
+        full_ticket = ticket_selectors.ticket_get_for_sla(ticket.pk)
+        plans = clocks_plan(ticket=full_ticket, version=ticket_sla.policy_version, now=now)
+        planned = {(plan.derived.metric, plan.derived.period): plan for plan in plans}
+    overviews = []
+    for clock in stored:
+        plan = planned.get((clock.metric, clock.period))
+        if plan is None or plan.fields["policy_version"].pk != clock.policy_version_id:
+            overviews.append(_stored_overview(clock, names, now))
+            continue
+        fields = plan.fields
+        end = fields["ended_at"] or now
+        overviews.append(
+            ClockOverview(
+                clock=clock,
+                state=fields["state"],
+                pause_reason=fields["pause_reason"],
+                calendar_name=names.get(fields["calendar_id"] or 0, CALENDAR_HOURS_LABEL),
+                elapsed=timedelta(seconds=fields["elapsed_seconds"]),
+                due_at=fields["due_at"],
+                breached_at=fields["breached_at"] or clock.breached_at,
+                severely_breached_at=fields["severely_breached_at"] or clock.severely_breached_at,
+                timeline=pure_clock.timeline(
+                    plan.derived.events,
+                    plan.calendar,
+                    start=fields["started_at"],
+                    end=max(end, fields["started_at"]),
+                ),
+            )
+        )
+    events = list(sla_event_list_visible_to(is_agent=is_agent, ticket=ticket))
+    return TicketSlaOverview(ticket_sla=ticket_sla, clocks=overviews, events=events, now=now)
+
+
+__all__ = [
+    "AT_RISK_LEVEL",
+    "CALENDAR_HOURS_LABEL",
+    "ClockOverview",
+    "TicketSlaOverview",
+    "calendar_is_in_use",
+    "calendar_is_referenced",
+    "calendar_list",
+    "policy_is_in_use",
+    "policy_list",
+    "policy_target_list",
+    "policy_version_list",
+    "reapply_job_list",
+    "sla_event_list_visible_to",
+    "ticket_sla_due_before_q",
+    "ticket_sla_overview",
+    "ticket_sla_state_q",
+]
