@@ -21,6 +21,7 @@ from sla.services.clocks import (
     clocks_check,
     clocks_plan,
     clocks_replan,
+    replans_deferred,
     ticket_sla_apply,
 )
 from sla.services.policies import (
@@ -55,6 +56,7 @@ __all__ = [
     "reapply_job_create",
     "reapply_job_run",
     "reapply_jobs_run_pending",
+    "replans_deferred",
     "sla_defaults_ensure",
     "ticket_sla_apply",
 ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from sla import calendars as pure_calendars
 from sla import clock as pure_clock
@@ -208,14 +212,42 @@ def _levels_crossed_before(
     return recorded
 
 
+_deferred: ContextVar[set[int] | None] = ContextVar("sla_replans_deferred", default=None)
+
+
+@contextmanager
+def replans_deferred() -> Iterator[set[int]]:
+    """Re-plan each touched ticket once, on leaving the block, instead of after every write.
+
+    For replaying long histories (imports, demo data): re-planning is a function of the event
+    log and `now`, so one re-plan at the end gives the same clocks as one per step. Nested
+    blocks defer to the outermost. Use inside the transaction that writes the history.
+    """
+    if _deferred.get() is not None:
+        yield _deferred.get() or set()
+        return
+    pending: set[int] = set()
+    token = _deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred.reset(token)
+    for ticket_id in sorted(pending):
+        clocks_replan(ticket_id=ticket_id, now=timezone.now())
+
+
 @transaction.atomic(savepoint=False)
 def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
     """Recompute every SLA clock of a ticket from its event log and store the results.
 
     Idempotent: replanning twice with the same events and `now` writes the same rows. Clocks the
     history no longer implies are marked stopped, never deleted, so alerts already sent keep
-    their clock. Returns the ticket's clocks.
+    their clock. Returns the ticket's clocks (nothing inside `replans_deferred`).
     """
+    pending = _deferred.get()
+    if pending is not None:
+        pending.add(ticket_id)
+        return []
     ticket = ticket_selectors.ticket_get_for_sla(ticket_id)
     ticket_sla = ticket_sla_apply(ticket=ticket, now=now)
     if ticket_sla is None:

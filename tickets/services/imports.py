@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from helpdesk.exceptions import DomainError
 from helpdesk.models import User
+from sla import services as sla_services
 from tickets.models import MessageVisibility, Ticket
 from tickets.services.core import _apply_status, _save, lock_ticket, ticket_create
 from tickets.services.messages import message_create
@@ -95,6 +96,13 @@ def ticket_import(*, payload: TicketImport, actor: User, now: datetime | None = 
         return existing, False
     now = now or timezone.now()
     _check_times(payload, now)
+    with sla_services.replans_deferred():
+        ticket = _replay(payload, actor)
+    ticket.refresh_from_db()
+    return ticket, True
+
+
+def _replay(payload: TicketImport, actor: User) -> Ticket:
     ticket = ticket_create(
         **payload.fields,
         actor=actor,
@@ -125,5 +133,4 @@ def ticket_import(*, payload: TicketImport, actor: User, now: datetime | None = 
                 locked, item.status, actor=item.actor or actor, at=item.at, reason="imported", enforce=False
             ):
                 _save(locked, item.at)
-    ticket.refresh_from_db()
-    return ticket, True
+    return ticket
