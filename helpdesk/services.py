@@ -377,17 +377,25 @@ def notification_mark_read(
     return queryset.update(read_at=now or timezone.now())
 
 
-def notifications_email_due(*, now: datetime, batch_size: int = 200) -> int:
+def notifications_email_due(
+    *, now: datetime, batch_size: int = 2000, time_budget_seconds: float = 40.0
+) -> int:
     """Email notifications not yet emailed; return how many were sent.
 
     Each row is locked (SKIP LOCKED, so parallel workers share the queue), sent and marked in its
     own transaction: a send that raises leaves that row for the next run and the others done.
+    Stops after `batch_size` rows or `time_budget_seconds`, inside the task's time limit.
     """
+    import time
+
     from django.conf import settings
     from django.core.mail import send_mail
 
     sent = 0
+    deadline = time.monotonic() + time_budget_seconds
     for _ in range(batch_size):
+        if time.monotonic() > deadline:
+            break
         with transaction.atomic():
             row = (
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))

@@ -135,7 +135,28 @@ def product_area_list_visible_to(user: User) -> QuerySet[ProductArea]:
 
 def ticket_get_for_sla(ticket_id: int) -> Ticket:
     """Return a ticket with what SLA policy matching and calendars need (no visibility rule: system use)."""
-    return Ticket.objects.select_related("organization", "team", "assignee", "category").get(pk=ticket_id)
+    return (
+        Ticket.objects.select_related("organization", "team", "category")
+        .only(
+            "id",
+            "subject",
+            "priority",
+            "channel",
+            "status",
+            "source",
+            "assignee_id",
+            "requester_id",
+            "organization__id",
+            "organization__tier",
+            "organization__calendar_id",
+            "team__id",
+            "team__lead_id",
+            "team__calendar_id",
+            "category__id",
+            "category__parent_id",
+        )
+        .get(pk=ticket_id)
+    )
 
 
 def ticket_event_rows(ticket_id: int) -> list[tuple[str, Any, dict[str, Any]]]:

@@ -17,15 +17,15 @@ from sla import clock as pure_clock
 from sla.derive import ClockRules, DerivedClock, TicketFact, derive_clocks
 from sla.models import ClockState, SlaClock, SlaEvent, SlaEventKind, SlaPolicyVersion, TicketSla
 from sla.services.calendars import calendars_load, default_calendar_id
-from sla.services.policies import latest_version, match_facts, policy_match, ticket_tier
+from sla.services.policies import latest_version, match_facts, policy_match, ticket_tier, version_get
 from tickets import selectors as ticket_selectors
 from tickets.models import Ticket
 
-_PLANNED_FIELDS = [
+_TRACKED_FIELDS = [
     "warned_level",
-    "policy_version",
+    "policy_version_id",
     "target_seconds",
-    "calendar",
+    "calendar_id",
     "started_at",
     "elapsed_seconds",
     "computed_at",
@@ -43,13 +43,22 @@ _STATE_OF = {
 }
 
 
-def ticket_sla_apply(*, ticket: Ticket, now: datetime, force: bool = False) -> TicketSla | None:
+def ticket_sla_apply(
+    *, ticket: Ticket, now: datetime, force: bool = False, is_new: bool = False
+) -> TicketSla | None:
     """Pin the matching policy's version on the ticket; return None when no policy matches.
 
     Re-evaluated when the ticket's tier, organization or priority changed since the last match,
     or with force=True (an admin re-applying). The same policy keeps its pinned version unless forced.
+    `is_new` says the ticket was created in this transaction, so nothing is pinned yet.
     """
-    current = TicketSla.objects.select_related("policy_version").filter(ticket=ticket).first()
+    current = (
+        None
+        if is_new
+        else TicketSla.objects.filter(ticket=ticket).only("policy_version_id", "matched_on").first()
+    )
+    if current is not None:
+        current.policy_version = version_get(current.policy_version_id)
     facts = match_facts(ticket)
     if current is not None and current.matched_on == facts and not force:
         return current
@@ -237,35 +246,41 @@ def replans_deferred() -> Iterator[set[int]]:
 
 
 @transaction.atomic(savepoint=False)
-def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
+def clocks_replan(*, ticket_id: int, now: datetime, new_ticket: Ticket | None = None) -> list[SlaClock]:
     """Recompute every SLA clock of a ticket from its event log and store the results.
 
     Idempotent: replanning twice with the same events and `now` writes the same rows. Clocks the
     history no longer implies are marked stopped, never deleted, so alerts already sent keep
     their clock. Returns the ticket's clocks (nothing inside `replans_deferred`).
+    `new_ticket` is the ticket just created in this transaction, with its organization and team
+    loaded: it has no pin and no clocks yet, so those reads are skipped.
     """
     pending = _deferred.get()
     if pending is not None:
         pending.add(ticket_id)
         return []
-    ticket = ticket_selectors.ticket_get_for_sla(ticket_id)
-    ticket_sla = ticket_sla_apply(ticket=ticket, now=now)
+    ticket = new_ticket if new_ticket is not None else ticket_selectors.ticket_get_for_sla(ticket_id)
+    ticket_sla = ticket_sla_apply(ticket=ticket, now=now, is_new=new_ticket is not None)
     if ticket_sla is None:
         return []
     version: SlaPolicyVersion = ticket_sla.policy_version
     levels = sorted(version.snapshot.get("warning_levels", [100]))
-    existing = {(row.metric, row.period): row for row in SlaClock.objects.filter(ticket_id=ticket_id)}
+    existing = (
+        {}
+        if new_ticket is not None
+        else {(row.metric, row.period): row for row in SlaClock.objects.filter(ticket_id=ticket_id)}
+    )
     lifecycle: list[SlaEvent] = []
     result: list[SlaClock] = []
     created: list[SlaClock] = []
-    updated: list[SlaClock] = []
+    updated: list[tuple[SlaClock, list[str]]] = []
     for plan in clocks_plan(ticket=ticket, version=version, now=now):
         derived = plan.derived
         row = existing.pop((derived.metric, derived.period), None)
         is_new = row is None
         if row is None:
             row = SlaClock(ticket_id=ticket_id, metric=derived.metric, period=derived.period, created_at=now)
-        (created if is_new else updated).append(row)
+        before = None if is_new else {name: getattr(row, name) for name in _TRACKED_FIELDS}
         for name, value in plan.fields.items():
             setattr(row, name, value)
         if is_new:
@@ -284,6 +299,17 @@ def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
             else None
         )
         result.append(row)
+        if before is None:
+            created.append(row)
+        else:
+            changed = [name for name in _TRACKED_FIELDS if getattr(row, name) != before[name]]
+            if changed == ["computed_at"]:
+                # No business time passed since the stored (elapsed, computed_at) pair, so that pair
+                # still tells the sweeper exactly where the clock stands.
+                changed = []
+            if not changed:
+                continue
+            updated.append((row, changed))
         lifecycle.extend(
             SlaEvent(
                 clock=row,
@@ -297,12 +323,14 @@ def clocks_replan(*, ticket_id: int, now: datetime) -> list[SlaClock]:
     for orphan in existing.values():
         if orphan.state in (ClockState.RUNNING, ClockState.PAUSED):
             orphan.state, orphan.next_check_at, orphan.ended_at = ClockState.STOPPED, None, now
-            updated.append(orphan)
+            updated.append((orphan, ["state", "next_check_at", "ended_at"]))
         result.append(orphan)
     if created:
         SlaClock.objects.bulk_create(created)
-    if updated:
-        SlaClock.objects.bulk_update(updated, _PLANNED_FIELDS)
+    # One UPDATE per changed clock (usually the one or two running ones): cheaper than
+    # bulk_update's CASE expressions, and unchanged finished clocks cost nothing.
+    for row, changed in updated:
+        row.save(update_fields=changed)
     for event in lifecycle:
         event.clock_id = event.clock.pk  # new clocks got their ids from bulk_create above
     SlaEvent.objects.bulk_create(lifecycle, ignore_conflicts=True)

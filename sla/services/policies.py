@@ -181,6 +181,7 @@ def policy_cache_clear() -> None:
     global _conditions_cache
     _conditions_cache = (0.0, [])
     _versions.clear()
+    _versions_by_id.clear()
 
 
 def policy_match(ticket: Ticket) -> SlaPolicy | None:
@@ -251,9 +252,21 @@ def sla_defaults_ensure() -> None:
             name=DEFAULT_CALENDAR_NAME, defaults={"time_zone": "UTC", "is_default": True}
         )
         WeeklyInterval.objects.bulk_create(
-            WeeklyInterval(calendar=calendar, weekday=day, start=clock_time(9), end=clock_time(17)) for day in range(5)
+            WeeklyInterval(calendar=calendar, weekday=day, start=clock_time(9), end=clock_time(17))
+            for day in range(5)
         )
     if not SlaPolicy.objects.filter(is_default=True).exists():
         policy = SlaPolicy.objects.create(name=DEFAULT_POLICY_NAME, is_default=True, position=1000)
         policy_fill_matrix(policy_id=policy.pk)
         policy_publish(policy_id=policy.pk)
+
+
+def version_get(version_id: int) -> SlaPolicyVersion:
+    """Return a policy version by id; versions never change, so each process keeps those it read."""
+    cached = _versions_by_id.get(version_id)
+    if cached is None:
+        cached = _versions_by_id[version_id] = SlaPolicyVersion.objects.get(pk=version_id)
+    return cached
+
+
+_versions_by_id: dict[int, SlaPolicyVersion] = {}

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from helpdesk import selectors as account_selectors
 from helpdesk import services as account_services
@@ -135,21 +136,42 @@ def clocks_sweep_due(*, now: datetime, batch_size: int = 200) -> int:
     total = 0
     while True:
         with transaction.atomic():
-            # The ticket row is locked with its clock (ticket first is every writer's order): a
-            # clock whose ticket is being written is skipped, never waited for, so no deadlock.
-            clocks = list(
-                SlaClock.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
-                .select_related("policy_version", "ticket", "ticket__team")
-                .filter(next_check_at__lte=now)
-                .order_by("next_check_at")[:batch_size]
+            ticket_ids = _lock_tickets_of(
+                SlaClock.objects.filter(next_check_at__lte=now), "next_check_at", batch_size
             )
-            if not clocks:
+            if not ticket_ids:
                 return total
+            clocks = list(
+                SlaClock.objects.select_for_update(of=("self",))
+                .select_related("policy_version", "ticket", "ticket__team")
+                .filter(ticket_id__in=ticket_ids, next_check_at__lte=now)
+                .order_by("pk")
+            )
             calendars = calendars_load({clock.calendar_id for clock in clocks})
             for clock in clocks:
                 total += _sweep_clock(clock, now, calendars[clock.calendar_id], managers)
-        if len(clocks) < batch_size:
+        if len(ticket_ids) < batch_size:
             return total
+
+
+def _lock_tickets_of(due: QuerySet[SlaClock], order: str, limit: int) -> list[int]:
+    """Lock the tickets of the first `limit` clocks in `due`, skipping tickets locked by others.
+
+    Returns one ticket id per clock row found (a ticket with two due clocks comes twice).
+
+    A ticket's lock guards its clocks: every writer locks the ticket, then re-plans (updates) its
+    clocks. Taking clock rows first, or both in one SKIP LOCKED join (which keeps a clock row
+    locked even when its ticket is skipped), deadlocks against those writers and against other
+    sweepers. Only ticket rows are locked here; the caller then re-reads and locks the clocks,
+    fresh, in a new statement, so nothing committed meanwhile is missed.
+    """
+    rows = (
+        due.select_for_update(skip_locked=True, of=("ticket",))
+        .select_related("ticket")
+        .only("ticket_id", "ticket__id")
+        .order_by(order)[:limit]
+    )
+    return [row.ticket_id for row in rows]
 
 
 def breaches_claim_for_escalation(*, now: datetime, limit: int = 100) -> list[SlaClock]:
@@ -158,12 +180,13 @@ def breaches_claim_for_escalation(*, now: datetime, limit: int = 100) -> list[Sl
     Each claim is a compare-and-swap under a row lock (SKIP LOCKED), so a clock escalates once
     however many workers run; if the caller's transaction rolls back, the claim does too.
     """
+    # Tickets first, then their clocks, as every writer does (escalating re-plans all of them).
+    ticket_ids = _lock_tickets_of(SlaClock.objects.filter(escalate_pending=True), "breached_at", limit)
     clocks = list(
-        # Locks the ticket too (escalating re-plans all its clocks): see clocks_sweep_due.
-        SlaClock.objects.select_for_update(skip_locked=True, of=("self", "ticket"))
-        .select_related("policy_version", "ticket")
-        .filter(escalate_pending=True)
-        .order_by("breached_at")[:limit]
+        SlaClock.objects.select_for_update(of=("self",))
+        .select_related("policy_version")
+        .filter(ticket_id__in=ticket_ids, escalate_pending=True)
+        .order_by("pk")
     )
     for clock in clocks:
         clock.escalate_pending = False

@@ -151,7 +151,10 @@ def ticket_create(
         updated_at=at,
     )
     try:
-        with transaction.atomic():
+        if external_id:
+            with transaction.atomic():  # only an import can collide, on (source, external_id)
+                ticket.save(force_insert=True)
+        else:
             ticket.save(force_insert=True)
     except IntegrityError as error:
         raise DomainError(
@@ -161,7 +164,8 @@ def ticket_create(
             },
         ) from error
     if tags:
-        ticket.tags.set(tags)
+        through = Ticket.tags.through
+        through.objects.bulk_create([through(ticket_id=ticket.pk, tag_id=tag.pk) for tag in {*tags}])
     events.created(
         ticket,
         actor=actor or requester,
@@ -182,7 +186,7 @@ def ticket_create(
             **({"external_id": external_id, "source": source} if external_id else {}),
         },
     )
-    sla_services.clocks_replan(ticket_id=ticket.pk, now=timezone.now())
+    sla_services.clocks_replan(ticket_id=ticket.pk, now=timezone.now(), new_ticket=ticket)
     return ticket
 
 

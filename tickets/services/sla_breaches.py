@@ -82,7 +82,9 @@ def tickets_escalate_breached(*, now: datetime, batch_size: int = 100) -> int:
             clocks = sla_services.breaches_claim_for_escalation(now=now, limit=batch_size)
             for clock in clocks:
                 escalation = clock.policy_version.snapshot.get("escalation", {})
-                _escalate_one(clock.ticket_id, clock.metric, clock.target_seconds, escalation, now)
+                # Escalating writes several changes and a note; re-plan the ticket once, after them.
+                with sla_services.replans_deferred():
+                    _escalate_one(clock.ticket_id, clock.metric, clock.target_seconds, escalation, now)
             handled += len(clocks)
         if len(clocks) < batch_size:
             return handled
