@@ -46,7 +46,7 @@ fmt: venv
 
 # pytest's own exit codes pass through: 5 (no tests collected) fails the target like any other.
 test: venv services browser lint check-migrations
-	$(VENV)/bin/pytest --create-db
+	$(VENV)/bin/pytest --create-db -n 2
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
