@@ -28,7 +28,9 @@ def _cold_sla_caches(request: pytest.FixtureRequest) -> None:
     calendar_cache_clear()
     policy_cache_clear()
     marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
     if marker or {"db", "transactional_db"} & set(request.fixturenames):
         request.getfixturevalue("transactional_db" if transactional else "db")
         sla_defaults_ensure()

@@ -33,7 +33,8 @@ def _fingerprint(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _claim(user_id: int, key: str, request: Request, fingerprint: str) -> bool:
+def _claim(user_id: int, key: str, request: Request, fingerprint: str) -> int | None:
+    """Insert the key's row; return its id, or None when the key was already taken."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {IdempotencyKey._meta.db_table} "  # noqa: S608 - table name is ours
@@ -41,7 +42,18 @@ def _claim(user_id: int, key: str, request: Request, fingerprint: str) -> bool:
             "VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
             [user_id, key, request.method, request.path[:500], fingerprint],
         )
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+        return None if row is None else int(row[0])
+
+
+def _store_answer(claim_id: int, response: Response) -> None:
+    """Keep the answer on the claimed row (one statement by id; no ORM query to compile)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {IdempotencyKey._meta.db_table} "  # noqa: S608 - table name is ours
+            "SET response_status = %s, response_body = %s::jsonb WHERE id = %s",
+            [response.status_code, json.dumps(response.data, default=str), claim_id],
+        )
 
 
 def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
@@ -60,7 +72,8 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             )
         fingerprint = _fingerprint(request)
         with transaction.atomic():
-            if not _claim(request.user.pk, key, request, fingerprint):
+            claim_id = _claim(request.user.pk, key, request, fingerprint)
+            if claim_id is None:
                 stored = IdempotencyKey.objects.get(user_id=request.user.pk, key=key)
                 if stored.request_fingerprint != fingerprint:
                     return Response(
@@ -74,10 +87,7 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             if not 200 <= response.status_code < 300:
                 transaction.set_rollback(True)
                 return response
-            IdempotencyKey.objects.filter(user_id=request.user.pk, key=key).update(
-                response_status=response.status_code,
-                response_body=json.loads(json.dumps(response.data, default=str)),
-            )
+            _store_answer(claim_id, response)
             return response
 
     return wrapper

@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model, QuerySet
@@ -75,8 +75,9 @@ class KeysetCursorPagination(BasePagination):
         )
 
     @staticmethod
-    def _value_of(row: Model, field: str) -> Any:
-        value = getattr(row, field)
+    def _value_of(row: Model | Mapping[str, Any], field: str) -> Any:
+        """Return a row's `field` for a cursor; rows are model instances or `.values()` dicts."""
+        value = row[field] if isinstance(row, Mapping) else getattr(row, field)
         return value.isoformat() if hasattr(value, "isoformat") else value
 
     def paginate_queryset(
@@ -111,14 +112,16 @@ class KeysetCursorPagination(BasePagination):
             rows.reverse()
         self._request = request
         self._field = field
+        self._pk_name = queryset.model._meta.pk.attname
         self._rows = rows
         self._has_next = has_more if not backwards else True
         self._has_previous = bool(raw_cursor) and (has_more if backwards else True)
         return rows
 
-    def _link(self, row: Model, *, previous: bool) -> str:
+    def _link(self, row: Model | Mapping[str, Any], *, previous: bool) -> str:
         url = self._request.build_absolute_uri()
-        cursor = self._encode(self._field, self._value_of(row, self._field), row.pk, previous=previous)
+        pk = self._value_of(row, self._pk_name)
+        cursor = self._encode(self._field, self._value_of(row, self._field), pk, previous=previous)
         return replace_query_param(url, self.cursor_query_param, cursor)
 
     def get_next_link(self) -> str | None:

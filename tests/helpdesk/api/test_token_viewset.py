@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from helpdesk import services
+from helpdesk.api.authentication import api_token_get_by_hash
 from helpdesk.models import ApiToken, User
 
 URL = "/api/v1/tokens/"
@@ -128,3 +131,31 @@ def test_rate_limit_answers_429_with_retry_after(api_client: APIClient, customer
     assert statuses[:2] == [200, 200]
     assert limited.status_code == 429
     assert 1 <= int(limited["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize("with_organization", [True, False])
+def test_token_lookup_loads_the_same_rows_as_the_orm(customer: User, with_organization: bool) -> None:
+    # given
+    if not with_organization:
+        customer.organization = None
+        customer.save(update_fields=["organization"])
+    token, plaintext = services.api_token_create(user=customer, name="ci")
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        found = api_token_get_by_hash(services.hash_token(plaintext))
+        organization = found.user.organization if found else None
+    # then: one query, and field for field what select_related would have loaded
+    expected = ApiToken.objects.select_related("user", "user__organization").get(pk=token.pk)
+    assert found is not None
+    assert len(queries.captured_queries) == 1
+    pairs = [(found, expected), (found.user, expected.user)]
+    if with_organization:
+        pairs.append((organization, expected.user.organization))
+    else:
+        assert organization is None
+    for loaded, orm in pairs:
+        fields = type(orm)._meta.concrete_fields
+        # The raw lookup applies no database converters; a field that needs one must not slip in.
+        assert not [field.name for field in fields if field.get_db_converters(connection)]
+        assert [getattr(loaded, f.attname) for f in fields] == [getattr(orm, f.attname) for f in fields]
+    assert api_token_get_by_hash(services.hash_token(plaintext + "x")) is None

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
+from django.http import QueryDict
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from helpdesk.models import Organization, Team, User
-from tests.factories import CategoryFactory
+from tests.factories import CategoryFactory, TagFactory
 from tickets import services
+from tickets.api import serializers as s
 from tickets.models import Tag, Ticket, TicketEvent, TicketEventKind, TicketLink
 
 URL = "/api/v1/tickets/"
@@ -205,6 +208,55 @@ def test_create_rejects_bad_input_with_field_errors(
     for key, messages in expected.items():
         assert body[key] == messages
     assert Ticket.objects.count() == 0
+
+
+@pytest.mark.parametrize("tag_names", [[], ["billing"], ["vip", "billing", "a-b", "ab"]])
+def test_create_answers_what_a_read_of_the_ticket_answers(
+    agent_client: APIClient, customer: User, agent: User, tag_names: list[str]
+) -> None:
+    # given
+    for name in tag_names:
+        TagFactory(name=name)
+    payload = {"subject": "Tagged", "requester": customer.pk, "assignee": agent.pk, "tags": tag_names}
+    # when
+    created = agent_client.post(URL, payload)
+    # then
+    assert created.status_code == 201, created.json()
+    read = agent_client.get(detail(Ticket.objects.get(pk=created.json()["id"])))
+    assert created.json() == read.json()
+    assert created.json()["requester"]["id"] == customer.pk
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("requester", 999999999, ["No such object: 999999999."]),
+        ("requester", "12a", ["Give a positive whole-number id."]),
+        ("assignee", True, ["Give a positive whole-number id."]),
+        ("requester", None, ["This field may not be null."]),
+    ],
+)
+def test_create_resolves_people_by_id_or_says_why_not(
+    agent_client: APIClient, field: str, value: object, expected: list[str]
+) -> None:
+    response = agent_client.post(URL, {"subject": "Hello", field: value})
+
+    assert response.status_code == 400
+    assert response.json() == {field: expected}
+
+
+def test_create_input_builds_only_named_fields_with_the_same_answer(customer: User) -> None:
+    # given: a JSON payload naming a few fields, and the same payload as form data (every field)
+    payload = {"subject": "Hello", "requester": customer.pk, "priority": "p2"}
+    lean = s.TicketCreateInputSerializer(data=payload)
+    full = s.TicketCreateInputSerializer(data=QueryDict(urlencode(payload)))
+    # when / then
+    assert set(lean.fields) == {"subject", "requester", "priority"}
+    assert set(full.fields) == set(s.TicketCreateInputSerializer().fields)
+    assert lean.is_valid(), lean.errors
+    assert full.is_valid(), full.errors
+    assert lean.validated_data == full.validated_data
+    assert not s.TicketCreateInputSerializer(data={"priority": "p2"}).is_valid()
 
 
 def test_create_ignores_idempotency_for_different_keys(customer_client: APIClient) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.urls import reverse
 from rest_framework import serializers
 
 from helpdesk.api.serializers import (
@@ -20,9 +19,12 @@ from helpdesk.api.serializers import (
 from helpdesk.models import SupportTier, Team, User
 from tickets.api.serializers.fields import (
     MAX_TEXT,
+    PayloadFieldsMixin,
     TagNamesField,
+    UserIdField,
     VisibleTicketIdField,
     absolute_url,
+    ticket_url_parts,
     user_queryset,
 )
 from tickets.models import (
@@ -103,12 +105,16 @@ class TicketOutputSerializer(serializers.Serializer):
     shows_routing = True  # team and support tier
 
     def get_url(self, ticket: Ticket) -> str:
-        # Reverse once per serializer, not per row: list pages render up to 100 tickets.
-        template = getattr(self, "_url_template", None)
-        if template is None:
-            template = reverse("api-v1:ticket-detail", kwargs={"pk": 987654321}).replace("987654321", "{}")
-            self._url_template = template
-        return absolute_url(self.context.get("request"), template.format(ticket.pk))
+        head, tail = ticket_url_parts()
+        return absolute_url(self.context.get("request"), f"{head}{ticket.pk}{tail}")
+
+    def _tag_names(self, ticket: Ticket) -> list[str]:
+        # A view that just wrote the ticket's tags may pass their names (context "tag_names",
+        # by ticket id) instead of reading them back.
+        known = self.context.get("tag_names")
+        if known is not None and ticket.pk in known:
+            return list(known[ticket.pk])
+        return [tag.name for tag in ticket.tags.all()]
 
     def to_representation(self, ticket: Ticket) -> dict[str, Any]:
         """Build the same dict as the declared fields, without DRF's per-field machinery.
@@ -138,7 +144,7 @@ class TicketOutputSerializer(serializers.Serializer):
             if category is None
             else {"id": category.pk, "name": category.name, "path": category.path},
             "product_area": None if area is None else {"id": area.pk, "name": area.name},
-            "tags": [tag.name for tag in ticket.tags.all()],
+            "tags": self._tag_names(ticket),
             "channel": ticket.channel,
         }
         if self.shows_routing:
@@ -186,7 +192,7 @@ class TicketCustomerOutputSerializer(TicketOutputSerializer):
 # --- ticket input --------------------------------------------------------------------------
 
 
-class TicketCreateInputSerializer(StrictInputSerializer):
+class TicketCreateInputSerializer(PayloadFieldsMixin, StrictInputSerializer):
     subject = serializers.CharField(max_length=250)
     description = serializers.CharField(
         max_length=MAX_TEXT, required=False, allow_blank=True, trim_whitespace=False
@@ -204,15 +210,11 @@ class TicketCreateInputSerializer(StrictInputSerializer):
     tags = TagNamesField(required=False, help_text="Tag names; each must exist and be active.")
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, help_text="Staff only.")
     team = ModelIdField(queryset=Team.objects.all(), required=False, allow_null=True, help_text="Staff only.")
-    assignee = ModelIdField(
-        queryset=user_queryset(), required=False, allow_null=True, help_text="Staff only."
-    )
+    assignee = UserIdField(required=False, allow_null=True, help_text="Staff only.")
     support_tier = serializers.ChoiceField(
         choices=SupportTier.choices, required=False, help_text="Staff only."
     )
-    requester = ModelIdField(
-        queryset=user_queryset(), required=False, help_text="Staff only: the customer the ticket is for."
-    )
+    requester = UserIdField(required=False, help_text="Staff only: the customer the ticket is for.")
     requester_email = serializers.EmailField(
         max_length=254, required=False, help_text="Staff only: find or create the customer by email."
     )
