@@ -65,7 +65,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/helpdesk"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A health check costs a round trip on every request; a connection that died meanwhile fails one
+# request instead. Operators behind flaky networks can turn it on.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
 # JIT compilation pays off for long analytical queries, not for an OLTP request that runs in a
 # millisecond: on large tables it can add tens of milliseconds to a page query.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -44,13 +44,19 @@ _STATE_OF = {
 
 
 def ticket_sla_apply(
-    *, ticket: Ticket, now: datetime, force: bool = False, is_new: bool = False
+    *,
+    ticket: Ticket,
+    now: datetime,
+    force: bool = False,
+    is_new: bool = False,
+    events_out: list[SlaEvent] | None = None,
 ) -> TicketSla | None:
     """Pin the matching policy's version on the ticket; return None when no policy matches.
 
     Re-evaluated when the ticket's tier, organization or priority changed since the last match,
     or with force=True (an admin re-applying). The same policy keeps its pinned version unless forced.
-    `is_new` says the ticket was created in this transaction, so nothing is pinned yet.
+    `is_new` says the ticket was created in this transaction, so nothing is pinned yet. The
+    APPLIED event is appended to `events_out` for the caller to write, or written here.
     """
     current = (
         None
@@ -79,12 +85,16 @@ def ticket_sla_apply(
         ticket_sla = current
         ticket_sla.policy_version, ticket_sla.applied_at, ticket_sla.matched_on = version, now, facts
         ticket_sla.save(update_fields=["policy_version", "applied_at", "matched_on"])
-    SlaEvent.objects.create(
+    applied = SlaEvent(
         ticket=ticket,
         kind=SlaEventKind.APPLIED,
         at=now,
         data={"policy": policy.pk, "version": version.number, "name": policy.name},
     )
+    if events_out is None:
+        applied.save()
+    else:
+        events_out.append(applied)
     return ticket_sla
 
 
@@ -138,10 +148,20 @@ class PlannedClock:
     fields: dict[str, Any]
 
 
-def clocks_plan(*, ticket: Ticket, version: SlaPolicyVersion, now: datetime) -> list[PlannedClock]:
-    """Return the clocks the ticket's event log implies under `version`, as of `now`. Reads only."""
+def clocks_plan(
+    *,
+    ticket: Ticket,
+    version: SlaPolicyVersion,
+    now: datetime,
+    event_rows: Sequence[tuple[str, datetime, dict[str, Any]]] | None = None,
+) -> list[PlannedClock]:
+    """Return the clocks the ticket's event log implies under `version`, as of `now`. Reads only.
+
+    `event_rows` is the whole log when the caller already has it (a ticket just created).
+    """
     snapshot = version.snapshot
-    facts = [TicketFact(kind, at, data) for kind, at, data in ticket_selectors.ticket_event_rows(ticket.pk)]
+    rows = ticket_selectors.ticket_event_rows(ticket.pk) if event_rows is None else event_rows
+    facts = [TicketFact(kind, at, data) for kind, at, data in rows]
     rules = ClockRules(
         frozenset(snapshot.get("pause_statuses", [])), bool(snapshot.get("automatic_reply_counts"))
     )
@@ -246,21 +266,29 @@ def replans_deferred() -> Iterator[set[int]]:
 
 
 @transaction.atomic(savepoint=False)
-def clocks_replan(*, ticket_id: int, now: datetime, new_ticket: Ticket | None = None) -> list[SlaClock]:
+def clocks_replan(
+    *,
+    ticket_id: int,
+    now: datetime,
+    new_ticket: Ticket | None = None,
+    new_ticket_events: Sequence[tuple[str, datetime, dict[str, Any]]] | None = None,
+) -> list[SlaClock]:
     """Recompute every SLA clock of a ticket from its event log and store the results.
 
     Idempotent: replanning twice with the same events and `now` writes the same rows. Clocks the
     history no longer implies are marked stopped, never deleted, so alerts already sent keep
     their clock. Returns the ticket's clocks (nothing inside `replans_deferred`).
     `new_ticket` is the ticket just created in this transaction, with its organization and team
-    loaded: it has no pin and no clocks yet, so those reads are skipped.
+    loaded: it has no pin and no clocks yet, so those reads are skipped; `new_ticket_events` is
+    its whole event log so far.
     """
     pending = _deferred.get()
     if pending is not None:
         pending.add(ticket_id)
         return []
     ticket = new_ticket if new_ticket is not None else ticket_selectors.ticket_get_for_sla(ticket_id)
-    ticket_sla = ticket_sla_apply(ticket=ticket, now=now, is_new=new_ticket is not None)
+    lifecycle: list[SlaEvent] = []
+    ticket_sla = ticket_sla_apply(ticket=ticket, now=now, is_new=new_ticket is not None, events_out=lifecycle)
     if ticket_sla is None:
         return []
     version: SlaPolicyVersion = ticket_sla.policy_version
@@ -270,11 +298,10 @@ def clocks_replan(*, ticket_id: int, now: datetime, new_ticket: Ticket | None = 
         if new_ticket is not None
         else {(row.metric, row.period): row for row in SlaClock.objects.filter(ticket_id=ticket_id)}
     )
-    lifecycle: list[SlaEvent] = []
     result: list[SlaClock] = []
     created: list[SlaClock] = []
     updated: list[tuple[SlaClock, list[str]]] = []
-    for plan in clocks_plan(ticket=ticket, version=version, now=now):
+    for plan in clocks_plan(ticket=ticket, version=version, now=now, event_rows=new_ticket_events):
         derived = plan.derived
         row = existing.pop((derived.metric, derived.period), None)
         is_new = row is None
@@ -332,7 +359,8 @@ def clocks_replan(*, ticket_id: int, now: datetime, new_ticket: Ticket | None = 
     for row, changed in updated:
         row.save(update_fields=changed)
     for event in lifecycle:
-        event.clock_id = event.clock.pk  # new clocks got their ids from bulk_create above
+        if event.clock is not None:
+            event.clock_id = event.clock.pk  # new clocks got their ids from bulk_create above
     SlaEvent.objects.bulk_create(lifecycle, ignore_conflicts=True)
     return result
 

@@ -166,7 +166,7 @@ def ticket_create(
     if tags:
         through = Ticket.tags.through
         through.objects.bulk_create([through(ticket_id=ticket.pk, tag_id=tag.pk) for tag in {*tags}])
-    events.created(
+    created_event = events.created(
         ticket,
         actor=actor or requester,
         at=at,
@@ -186,7 +186,12 @@ def ticket_create(
             **({"external_id": external_id, "source": source} if external_id else {}),
         },
     )
-    sla_services.clocks_replan(ticket_id=ticket.pk, now=timezone.now(), new_ticket=ticket)
+    sla_services.clocks_replan(
+        ticket_id=ticket.pk,
+        now=timezone.now(),
+        new_ticket=ticket,
+        new_ticket_events=[(created_event.kind, created_event.occurred_at, created_event.data)],
+    )
     return ticket
 
 
