@@ -17,6 +17,7 @@ from sla import clock as pure_clock
 from sla.derive import ClockRules, DerivedClock, TicketFact, derive_clocks
 from sla.models import ClockState, SlaClock, SlaEvent, SlaEventKind, SlaPolicyVersion, TicketSla
 from sla.services.calendars import calendars_load, default_calendar_id
+from sla.services.inserts import insert_rows
 from sla.services.policies import latest_version, match_facts, policy_match, ticket_tier, version_get
 from tickets import selectors as ticket_selectors
 from tickets.models import Ticket
@@ -352,8 +353,7 @@ def clocks_replan(
             orphan.state, orphan.next_check_at, orphan.ended_at = ClockState.STOPPED, None, now
             updated.append((orphan, ["state", "next_check_at", "ended_at"]))
         result.append(orphan)
-    if created:
-        SlaClock.objects.bulk_create(created)
+    insert_rows(created)
     # One UPDATE per changed clock (usually the one or two running ones): cheaper than
     # bulk_update's CASE expressions, and unchanged finished clocks cost nothing.
     for row, changed in updated:
@@ -361,7 +361,7 @@ def clocks_replan(
     for event in lifecycle:
         if event.clock is not None:
             event.clock_id = event.clock.pk  # new clocks got their ids from bulk_create above
-    SlaEvent.objects.bulk_create(lifecycle, ignore_conflicts=True)
+    insert_rows(lifecycle, ignore_conflicts=True)
     return result
 
 
