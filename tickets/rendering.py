@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+
 import markdown
 import nh3
+
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    # Building a Markdown object loads its extensions each time, which cost more than converting
+    # a typical message; one per thread is reused (instances are not thread-safe) and reset per call.
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = markdown.Markdown(
+            extensions=["fenced_code", "tables", "sane_lists"], output_format="html"
+        )
+    return converter
 
 _ALLOWED_TAGS = {
     "a",
@@ -55,7 +70,7 @@ def render_markdown(text: str) -> str:
     Raw HTML in the source is sanitized, not trusted: scripts, event handlers, styles and
     javascript: URLs never survive. Links get rel="noopener noreferrer nofollow".
     """
-    html = markdown.markdown(text, extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+    html = _converter().reset().convert(text)
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
