@@ -20,6 +20,7 @@ def _converter() -> markdown.Markdown:
         )
     return converter
 
+
 _ALLOWED_TAGS = {
     "a",
     "abbr",
