@@ -12,12 +12,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.inserts import insert_rows
 from sla import calendars as pure_calendars
 from sla import clock as pure_clock
 from sla.derive import ClockRules, DerivedClock, TicketFact, derive_clocks
 from sla.models import ClockState, SlaClock, SlaEvent, SlaEventKind, SlaPolicyVersion, TicketSla
 from sla.services.calendars import calendars_load, default_calendar_id
-from sla.services.inserts import insert_rows
 from sla.services.policies import latest_version, match_facts, policy_match, ticket_tier, version_get
 from tickets import selectors as ticket_selectors
 from tickets.models import Ticket

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from helpdesk.exceptions import DomainError, InvalidTransition, PermissionDeniedError
+from helpdesk.inserts import insert_rows
 from helpdesk.models import SUPPORT_TIER_ORDER, Organization, SupportTier, Team, User
 from sla import services as sla_services
 from tickets import events, transitions
@@ -153,9 +154,9 @@ def ticket_create(
     try:
         if external_id:
             with transaction.atomic():  # only an import can collide, on (source, external_id)
-                ticket.save(force_insert=True)
+                insert_rows([ticket])
         else:
-            ticket.save(force_insert=True)
+            insert_rows([ticket])
     except IntegrityError as error:
         raise DomainError(
             "Duplicate external id.",

@@ -1,4 +1,4 @@
-"""The hand-assembled INSERT of the re-plan path must write what bulk_create would."""
+"""The hand-assembled INSERTs of the hot write paths must write what the ORM would."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ from datetime import UTC, datetime
 import pytest
 from django.db import models
 
-from sla.models import SlaEvent
-from sla.services.inserts import FAST_INSERT_MODELS, insert_rows
+from helpdesk.inserts import insert_rows
+from sla.models import SlaClock, SlaEvent
 from tests.factories import TicketFactory
+from tickets.models import Ticket, TicketEvent
 
 # Field types whose Python values psycopg2 adapts as Django would prepare them.
 PLAIN_FIELDS = (
     models.AutoField,
     models.BigAutoField,
     models.CharField,
+    models.TextField,
     models.DateTimeField,
     models.BooleanField,
     models.PositiveIntegerField,
@@ -23,6 +25,9 @@ PLAIN_FIELDS = (
     models.ForeignKey,
     models.JSONField,
 )
+
+
+FAST_INSERT_MODELS = (Ticket, TicketEvent, SlaClock, SlaEvent)
 
 
 @pytest.mark.parametrize("model", FAST_INSERT_MODELS, ids=lambda m: m.__name__)

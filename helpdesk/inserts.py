@@ -1,7 +1,7 @@
-"""Multi-row INSERTs for the clock re-plan, the hottest write path (every ticket write runs it).
+"""INSERTs for the hottest write paths: a new ticket, its event, its SLA clocks and their events.
 
-Django's bulk_create spends more CPU compiling the statement than PostgreSQL spends running it
-(about 0.9 ms per call for a handful of rows). The statement here is assembled from the model's
+Django's save and bulk_create spend more CPU compiling the statement than PostgreSQL spends
+running it (about 0.9 ms per bulk_create of a handful of rows). The statement here is assembled from the model's
 own fields, once per process, and values are passed as parameters; JSON fields are sent as JSON
 text. Only for models whose fields need no per-value preparation beyond that (a test pins it).
 """
@@ -13,8 +13,6 @@ import json
 from collections.abc import Sequence
 
 from django.db import connection, models
-
-from sla.models import SlaClock, SlaEvent
 
 
 @functools.cache
@@ -54,6 +52,3 @@ def insert_rows(objs: Sequence[models.Model], *, ignore_conflicts: bool = False)
                 obj.pk = new_pk
                 obj._state.adding = False
                 obj._state.db = connection.alias
-
-
-FAST_INSERT_MODELS = (SlaClock, SlaEvent)
