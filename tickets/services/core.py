@@ -17,6 +17,7 @@ from tickets import events, transitions
 from tickets.models import (
     Category,
     Channel,
+    MessageVisibility,
     Priority,
     ProductArea,
     Severity,
@@ -395,7 +396,7 @@ def ticket_escalate(
     status to escalated; de-escalating lowers it. The handoff is kept as an internal note.
     Raises DomainError when nothing would change or the handoff lacks a summary.
     """
-    from tickets.services.messages import message_create
+    from tickets.services.messages import insert_message
 
     at = at or timezone.now()
     if actor is not None and actor.is_customer:
@@ -449,7 +450,6 @@ def ticket_escalate(
             "handoff": clean_handoff,
         },
     )
-    _save(ticket, at)
     titles = {
         "issue_summary": "Issue summary",
         "troubleshooting_done": "Troubleshooting completed",
@@ -462,6 +462,7 @@ def ticket_escalate(
     body = f"## {heading}\n\n" + "\n\n".join(
         f"### {titles[key]}\n{value}" for key, value in clean_handoff.items() if value
     )
-    message_create(ticket_id=ticket.pk, author=actor, body=body, visibility="internal", at=at)
-    ticket.refresh_from_db()
+    # The handoff note is written on the ticket already locked here; one save and one re-plan follow.
+    insert_message(ticket, author=actor, body=body, visibility=MessageVisibility.INTERNAL, at=at)
+    _save(ticket, at)
     return ticket

@@ -22,6 +22,7 @@ from tickets.models import (
     AuthorKind,
     Channel,
     MessageVisibility,
+    Ticket,
     TicketMessage,
     TicketStatus,
 )
@@ -71,6 +72,43 @@ def _author_kind(author: User | None) -> str:
     return AuthorKind.AGENT if author.is_agent else AuthorKind.CUSTOMER
 
 
+def insert_message(
+    ticket: Ticket,
+    *,
+    author: User | None,
+    body: str,
+    visibility: str,
+    at: datetime,
+    is_automatic: bool = False,
+    cc: Sequence[str] = (),
+    channel: str = Channel.PORTAL,
+    external_id: str = "",
+    email_message_id: str = "",
+) -> TicketMessage:
+    """Write a message and its MESSAGE_ADDED event on a ticket the caller has locked and will save.
+
+    For services that add a message as part of a larger change (an escalation's handoff note);
+    everything else calls message_create, which validates and applies the conversation rules.
+    """
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        author=author,
+        author_kind=_author_kind(author),
+        visibility=visibility,
+        is_automatic=is_automatic,
+        body=body,
+        body_html=render_markdown(body),
+        cc=list(cc),
+        channel=channel,
+        external_id=external_id,
+        email_message_id=email_message_id,
+        created_at=at,
+    )
+    events.message_added(ticket, actor=author, at=at, message=message)
+    ticket.message_count += 1
+    return message
+
+
 @transaction.atomic
 def message_create(
     *,
@@ -111,19 +149,17 @@ def message_create(
         raise DomainError(
             "Ticket closed.", field_errors={"ticket": ["This ticket is closed; open a new ticket instead."]}
         )
-    message = TicketMessage.objects.create(
-        ticket=ticket,
+    message = insert_message(
+        ticket,
         author=author,
-        author_kind=kind,
+        body=body,
         visibility=visibility,
         is_automatic=is_automatic,
-        body=body,
-        body_html=render_markdown(body),
         cc=cc_list,
         channel=channel,
         external_id=external_id,
         email_message_id=email_message_id,
-        created_at=at,
+        at=at,
     )
     for upload in attachments:
         digest = hashlib.sha256(upload.content).hexdigest()
@@ -137,8 +173,6 @@ def message_create(
         )
         attachment.file.save(digest, ContentFile(upload.content), save=False)
         attachment.save()
-    events.message_added(ticket, actor=author, at=at, message=message)
-    ticket.message_count += 1
     if visibility == MessageVisibility.PUBLIC:
         if kind == AuthorKind.AGENT:
             ticket.last_agent_message_at = at

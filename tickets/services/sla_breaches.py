@@ -11,6 +11,7 @@ from helpdesk import services as account_services
 from helpdesk.exceptions import DomainError
 from helpdesk.models import NotificationKind, Team
 from sla import services as sla_services
+from sla.models import SlaClock
 from tickets.models import Priority, Ticket
 from tickets.services.core import ticket_escalate, ticket_update
 from tickets.services.messages import message_create
@@ -26,13 +27,15 @@ _HIGHER_PRIORITY = {
 
 
 def _escalate_one(
-    ticket_id: int, metric: str, target_seconds: int, escalation: dict[str, object], now: datetime
+    ticket_id: int, metrics: list[tuple[str, int]], escalation: dict[str, object], now: datetime
 ) -> None:
     ticket = Ticket.objects.select_related("team").get(pk=ticket_id)
     if not ticket.is_open:
         return
-    target = timedelta(seconds=target_seconds)
-    summary = f"The {metric.replace('_', ' ')} SLA ({target}) was breached; escalated automatically by the SLA policy."
+    breached = "; ".join(
+        f"{metric.replace('_', ' ')} ({timedelta(seconds=seconds)})" for metric, seconds in metrics
+    )
+    summary = f"SLA breached: {breached}. Escalated automatically by the SLA policy."
     team = Team.objects.filter(pk=escalation.get("team")).first() if escalation.get("team") else None
     if escalation.get("raise_priority") and ticket.priority in _HIGHER_PRIORITY:
         ticket_update(
@@ -63,7 +66,7 @@ def _escalate_one(
         account_services.notifications_create(
             recipient_ids=[team.lead_id, *team.members.values_list("pk", flat=True)],
             kind=NotificationKind.ESCALATED,
-            source=f"sla.escalation:{ticket_id}:{metric}",
+            source=f"sla.escalation:{ticket_id}:{now.isoformat()}",
             ticket_id=ticket_id,
             title=f"#{ticket_id} escalated to {team.name} after an SLA breach",
             now=now,
@@ -80,11 +83,17 @@ def tickets_escalate_breached(*, now: datetime, batch_size: int = 100) -> int:
     while True:
         with transaction.atomic():
             clocks = sla_services.breaches_claim_for_escalation(now=now, limit=batch_size)
+            # Clocks of one ticket that breached together (first response and resolution, say)
+            # escalate it once: two simultaneous breaches are one incident, not two tier jumps.
+            by_ticket: dict[int, list[SlaClock]] = {}
             for clock in clocks:
-                escalation = clock.policy_version.snapshot.get("escalation", {})
+                by_ticket.setdefault(clock.ticket_id, []).append(clock)
+            for ticket_id, ticket_clocks in by_ticket.items():
+                escalation = ticket_clocks[0].policy_version.snapshot.get("escalation", {})
+                metrics = [(clock.metric, clock.target_seconds) for clock in ticket_clocks]
                 # Escalating writes several changes and a note; re-plan the ticket once, after them.
                 with sla_services.replans_deferred():
-                    _escalate_one(clock.ticket_id, clock.metric, clock.target_seconds, escalation, now)
+                    _escalate_one(ticket_id, metrics, escalation, now)
             handled += len(clocks)
         if len(clocks) < batch_size:
             return handled
