@@ -130,20 +130,19 @@ class _PasswordPairMixin:
         return cleaned
 
 
+def _password_field(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=help_text,
+    )
+
+
 class UserAddForm(_PasswordPairMixin, forms.ModelForm):
-    password1 = forms.CharField(
-        label="Password",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to create the user without a usable password.",
-    )
-    password2 = forms.CharField(
-        label="Password (again)",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    password1 = _password_field("Password", "Leave empty to create the user without a usable password.")
+    password2 = _password_field("Password (again)")
 
     class Meta:
         model = User
@@ -151,19 +150,8 @@ class UserAddForm(_PasswordPairMixin, forms.ModelForm):
 
 
 class UserChangeForm(_PasswordPairMixin, forms.ModelForm):
-    password1 = forms.CharField(
-        label="New password",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to keep the current password.",
-    )
-    password2 = forms.CharField(
-        label="New password (again)",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    password1 = _password_field("New password", "Leave empty to keep the current password.")
+    password2 = _password_field("New password (again)")
 
     class Meta:
         model = User

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -386,11 +389,6 @@ def notifications_email_due(
     own transaction: a send that raises leaves that row for the next run and the others done.
     Stops after `batch_size` rows or `time_budget_seconds`, inside the task's time limit.
     """
-    import time
-
-    from django.conf import settings
-    from django.core.mail import send_mail
-
     sent = 0
     deadline = time.monotonic() + time_budget_seconds
     for _ in range(batch_size):

@@ -34,11 +34,9 @@ def _build(row: BusinessCalendar) -> pure.BusinessCalendar:
 
 
 def calendars_load(calendar_ids: Iterable[int | None]) -> dict[int | None, pure.BusinessCalendar]:
-    """Return pure calendars by id; None maps to calendar hours (24/7 in UTC)."""
-    result: dict[int | None, pure.BusinessCalendar] = {}
+    """Return pure calendars by id; None (always present) maps to calendar hours, 24/7 in UTC."""
+    result: dict[int | None, pure.BusinessCalendar] = {None: pure.CALENDAR_24_7}
     ids = {pk for pk in calendar_ids if pk is not None}
-    if None in set(calendar_ids) or not ids:
-        result[None] = pure.CALENDAR_24_7
     if not ids:
         return result
     clock = monotonic.monotonic()

@@ -172,7 +172,7 @@ def clocks_plan(
         cell = _target_for(snapshot, derived.priority, tier, derived.metric)
         if cell is not None:
             cells.append((derived, cell, _calendar_id(cell, ticket)))
-    calendars = calendars_load({calendar_id for _, _, calendar_id in cells} | {None})
+    calendars = calendars_load({calendar_id for _, _, calendar_id in cells})
     planned = []
     for derived, cell, calendar_id in cells:
         calendar = calendars[calendar_id]
