@@ -7,6 +7,7 @@ import secrets
 import time
 import zoneinfo
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from helpdesk.exceptions import DomainError
+from helpdesk.inserts import insert_rows
 from helpdesk.models import (
     ApiToken,
     IdempotencyKey,
@@ -337,6 +339,43 @@ def idempotency_keys_purge(*, now: datetime, ttl: timedelta) -> int:
     return deleted
 
 
+@dataclass(frozen=True)
+class Alert:
+    """One cause to notify people of, for notifications_create_many."""
+
+    recipient_ids: Sequence[int | None]
+    kind: str
+    source: str
+    title: str
+    ticket_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def notifications_create_many(alerts: Iterable[Alert], *, now: datetime | None = None) -> None:
+    """Alert each recipient of each cause once per (source, kind), with one INSERT for all.
+
+    Idempotent: a retried cause (the same `source`) creates nothing twice. Email goes out later,
+    from notifications_email_due, so a mail outage never blocks the write that caused the alert.
+    """
+    at = now or timezone.now()
+    insert_rows(
+        [
+            Notification(
+                recipient_id=pk,
+                kind=alert.kind,
+                source=alert.source,
+                title=alert.title[:200],
+                ticket_id=alert.ticket_id,
+                data=alert.data,
+                created_at=at,
+            )
+            for alert in alerts
+            for pk in sorted({pk for pk in alert.recipient_ids if pk is not None})
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def notifications_create(
     *,
     recipient_ids: Iterable[int | None],
@@ -347,26 +386,9 @@ def notifications_create(
     data: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Alert each recipient once per (source, kind).
-
-    Idempotent: a retried cause (the same `source`) creates nothing twice. Email goes out later,
-    from notifications_email_due, so a mail outage never blocks the write that caused the alert.
-    """
-    recipients = sorted({pk for pk in recipient_ids if pk is not None})
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient_id=pk,
-                kind=kind,
-                source=source,
-                title=title[:200],
-                ticket_id=ticket_id,
-                data=data or {},
-                created_at=now or timezone.now(),
-            )
-            for pk in recipients
-        ],
-        ignore_conflicts=True,
+    """Alert each recipient once per (source, kind); see notifications_create_many."""
+    notifications_create_many(
+        [Alert(list(recipient_ids), kind, source, title, ticket_id, data or {})], now=now
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +14,39 @@ from helpdesk.inserts import insert_rows
 from helpdesk.models import User
 from tickets.models import Ticket, TicketEvent, TicketEventKind, TicketMessage
 
+_buffer: ContextVar[list[TicketEvent] | None] = ContextVar("ticket_events_buffer", default=None)
+
+
+@contextmanager
+def written_together() -> Iterator[None]:
+    """Insert the events recorded in the block with one statement, on leaving it.
+
+    For batch writers (the SLA escalator) inside one transaction: events recorded in the block
+    have no primary key until it ends, and nothing in it may read them back. Leave the block
+    before anything replays the event log (re-planning SLA clocks). Nested blocks defer to the
+    outermost; on an exception nothing is written (the transaction is rolling back anyway).
+    """
+    if _buffer.get() is not None:
+        yield
+        return
+    pending: list[TicketEvent] = []
+    token = _buffer.set(pending)
+    try:
+        yield
+    finally:
+        _buffer.reset(token)
+    insert_rows(pending)
+
 
 def _record(ticket: Ticket, kind: str, actor: User | None, at: datetime, data: dict[str, Any]) -> TicketEvent:
     event = TicketEvent(
         ticket=ticket, kind=kind, actor=actor, occurred_at=at, recorded_at=timezone.now(), data=data
     )
-    insert_rows([event])  # every ticket write records at least one event: keep it cheap
+    pending = _buffer.get()
+    if pending is not None:
+        pending.append(event)
+    else:
+        insert_rows([event])  # every ticket write records at least one event: keep it cheap
     return event
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -133,30 +133,35 @@ def product_area_list_visible_to(user: User) -> QuerySet[ProductArea]:
     return ProductArea.objects.all() if user.is_agent else ProductArea.objects.filter(is_active=True)
 
 
+def _tickets_for_sla() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related("organization", "team", "category").only(
+        "id",
+        "subject",
+        "priority",
+        "channel",
+        "status",
+        "source",
+        "assignee_id",
+        "requester_id",
+        "organization__id",
+        "organization__tier",
+        "organization__calendar_id",
+        "team__id",
+        "team__lead_id",
+        "team__calendar_id",
+        "category__id",
+        "category__parent_id",
+    )
+
+
 def ticket_get_for_sla(ticket_id: int) -> Ticket:
     """Return a ticket with what SLA policy matching and calendars need (no visibility rule: system use)."""
-    return (
-        Ticket.objects.select_related("organization", "team", "category")
-        .only(
-            "id",
-            "subject",
-            "priority",
-            "channel",
-            "status",
-            "source",
-            "assignee_id",
-            "requester_id",
-            "organization__id",
-            "organization__tier",
-            "organization__calendar_id",
-            "team__id",
-            "team__lead_id",
-            "team__calendar_id",
-            "category__id",
-            "category__parent_id",
-        )
-        .get(pk=ticket_id)
-    )
+    return _tickets_for_sla().get(pk=ticket_id)
+
+
+def tickets_get_for_sla(ticket_ids: Iterable[int]) -> dict[int, Ticket]:
+    """Return tickets by id as ticket_get_for_sla loads them, in one query; missing ids are left out."""
+    return {ticket.pk: ticket for ticket in _tickets_for_sla().filter(pk__in=list(ticket_ids))}
 
 
 def ticket_event_rows(ticket_id: int) -> list[tuple[str, Any, dict[str, Any]]]:
@@ -166,6 +171,18 @@ def ticket_event_rows(ticket_id: int) -> list[tuple[str, Any, dict[str, Any]]]:
         .order_by("occurred_at", "id")
         .values_list("kind", "occurred_at", "data")
     )
+
+
+def ticket_event_rows_many(ticket_ids: Iterable[int]) -> dict[int, list[tuple[str, Any, dict[str, Any]]]]:
+    """Return ticket_event_rows for several tickets in one query, by ticket id."""
+    rows: dict[int, list[tuple[str, Any, dict[str, Any]]]] = {}
+    for ticket_id, kind, occurred_at, data in (
+        TicketEvent.objects.filter(ticket_id__in=list(ticket_ids))
+        .order_by("ticket_id", "occurred_at", "id")
+        .values_list("ticket_id", "kind", "occurred_at", "data")
+    ):
+        rows.setdefault(ticket_id, []).append((kind, occurred_at, data))
+    return rows
 
 
 def ticket_lock_for_sla(ticket_id: int) -> Ticket | None:

@@ -21,6 +21,7 @@ from sla.services.clocks import (
     clocks_check,
     clocks_plan,
     clocks_replan,
+    clocks_replan_many,
     replans_deferred,
     ticket_sla_apply,
 )
@@ -32,6 +33,7 @@ from sla.services.policies import (
     policy_publish,
     policy_snapshot,
     sla_defaults_ensure,
+    version_get,
 )
 from sla.services.reapply import reapply_job_create, reapply_job_run, reapply_jobs_run_pending
 from sla.services.sweep import breaches_claim_for_escalation, clocks_sweep_due
@@ -47,6 +49,7 @@ __all__ = [
     "clocks_check",
     "clocks_plan",
     "clocks_replan",
+    "clocks_replan_many",
     "clocks_sweep_due",
     "default_calendar_id",
     "policy_fill_matrix",
@@ -59,6 +62,7 @@ __all__ = [
     "replans_deferred",
     "sla_defaults_ensure",
     "ticket_sla_apply",
+    "version_get",
 ]
 __all__ += [
     "calendar_create",

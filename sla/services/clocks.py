@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.inserts import insert_rows
+from helpdesk.inserts import insert_rows, update_rows
 from sla import calendars as pure_calendars
 from sla import clock as pure_clock
 from sla.derive import ClockRules, DerivedClock, TicketFact, derive_clocks
@@ -44,6 +44,9 @@ _STATE_OF = {
 }
 
 
+_UNREAD: Any = object()
+
+
 def ticket_sla_apply(
     *,
     ticket: Ticket,
@@ -51,19 +54,20 @@ def ticket_sla_apply(
     force: bool = False,
     is_new: bool = False,
     events_out: list[SlaEvent] | None = None,
+    current: TicketSla | None = _UNREAD,
 ) -> TicketSla | None:
     """Pin the matching policy's version on the ticket; return None when no policy matches.
 
     Re-evaluated when the ticket's tier, organization or priority changed since the last match,
     or with force=True (an admin re-applying). The same policy keeps its pinned version unless forced.
-    `is_new` says the ticket was created in this transaction, so nothing is pinned yet. The
-    APPLIED event is appended to `events_out` for the caller to write, or written here.
+    `is_new` says the ticket was created in this transaction, so nothing is pinned yet; `current`
+    is the pin when the caller has already read it (None: there is none). The APPLIED event is
+    appended to `events_out` for the caller to write, or written here.
     """
-    current = (
-        None
-        if is_new
-        else TicketSla.objects.filter(ticket=ticket).only("policy_version_id", "matched_on").first()
-    )
+    if is_new:
+        current = None
+    elif current is _UNREAD:
+        current = TicketSla.objects.filter(ticket=ticket).only("policy_version_id", "matched_on").first()
     if current is not None:
         current.policy_version = version_get(current.policy_version_id)
     facts = match_facts(ticket)
@@ -262,8 +266,102 @@ def replans_deferred() -> Iterator[set[int]]:
         yield pending
     finally:
         _deferred.reset(token)
-    for ticket_id in sorted(pending):
-        clocks_replan(ticket_id=ticket_id, now=timezone.now())
+    if pending:
+        clocks_replan_many(ticket_ids=sorted(pending), now=timezone.now())
+
+
+@dataclass
+class _Writes:
+    """What re-planning one or more tickets will write, gathered so each table gets one statement."""
+
+    created: list[SlaClock] = field(default_factory=list)
+    updated: list[SlaClock] = field(default_factory=list)
+    changed: set[str] = field(default_factory=set)
+    lifecycle: list[SlaEvent] = field(default_factory=list)
+
+    def flush(self) -> None:
+        insert_rows(self.created)
+        # Every updated row carries all its current values, so one statement can write the union
+        # of the columns that changed anywhere; unchanged finished clocks are not in it at all.
+        update_rows(self.updated, sorted(self.changed))
+        for event in self.lifecycle:
+            if event.clock is not None:
+                event.clock_id = event.clock.pk  # new clocks got their ids from the insert above
+        insert_rows(self.lifecycle, ignore_conflicts=True)
+
+
+def _replan_ticket(
+    writes: _Writes,
+    *,
+    ticket: Ticket,
+    pin: TicketSla | None,
+    existing: dict[tuple[str, int], SlaClock],
+    event_rows: Sequence[tuple[str, datetime, dict[str, Any]]],
+    now: datetime,
+    is_new: bool,
+) -> list[SlaClock]:
+    """Re-plan one ticket's clocks into `writes` from what the caller read; return its clocks."""
+    ticket_id = ticket.pk
+    lifecycle = writes.lifecycle
+    ticket_sla = ticket_sla_apply(ticket=ticket, now=now, is_new=is_new, events_out=lifecycle, current=pin)
+    if ticket_sla is None:
+        return []
+    version: SlaPolicyVersion = ticket_sla.policy_version
+    levels = sorted(version.snapshot.get("warning_levels", [100]))
+    result: list[SlaClock] = []
+    for plan in clocks_plan(ticket=ticket, version=version, now=now, event_rows=event_rows):
+        derived = plan.derived
+        row = existing.pop((derived.metric, derived.period), None)
+        before = None if row is None else {name: getattr(row, name) for name in _TRACKED_FIELDS}
+        if row is None:
+            row = SlaClock(ticket_id=ticket_id, metric=derived.metric, period=derived.period, created_at=now)
+        for name, value in plan.fields.items():
+            setattr(row, name, value)
+        if before is None:
+            lifecycle.extend(_levels_crossed_before(row, plan, levels, now))
+        row.next_check_at = (
+            _next_check(
+                derived,
+                plan.calendar,
+                plan.target,
+                timedelta(seconds=row.elapsed_seconds),
+                levels,
+                row.warned_level,
+                now,
+            )
+            if row.state == ClockState.RUNNING
+            else None
+        )
+        result.append(row)
+        if before is None:
+            writes.created.append(row)
+        else:
+            changed = [name for name in _TRACKED_FIELDS if getattr(row, name) != before[name]]
+            if changed == ["computed_at"]:
+                # No business time passed since the stored (elapsed, computed_at) pair, so that pair
+                # still tells the sweeper exactly where the clock stands.
+                changed = []
+            if not changed:
+                continue
+            writes.updated.append(row)
+            writes.changed.update(changed)
+        lifecycle.extend(
+            SlaEvent(
+                clock=row,
+                ticket_id=ticket_id,
+                kind=str(event.kind),
+                at=event.at,
+                data={"reason": event.reason} if event.reason else {},
+            )
+            for event in derived.events
+        )
+    for orphan in existing.values():
+        if orphan.state in (ClockState.RUNNING, ClockState.PAUSED):
+            orphan.state, orphan.next_check_at, orphan.ended_at = ClockState.STOPPED, None, now
+            writes.updated.append(orphan)
+            writes.changed.update(["state", "next_check_at", "ended_at"])
+        result.append(orphan)
+    return result
 
 
 @transaction.atomic(savepoint=False)
@@ -287,81 +385,58 @@ def clocks_replan(
     if pending is not None:
         pending.add(ticket_id)
         return []
-    ticket = new_ticket if new_ticket is not None else ticket_selectors.ticket_get_for_sla(ticket_id)
-    lifecycle: list[SlaEvent] = []
-    ticket_sla = ticket_sla_apply(ticket=ticket, now=now, is_new=new_ticket is not None, events_out=lifecycle)
-    if ticket_sla is None:
-        return []
-    version: SlaPolicyVersion = ticket_sla.policy_version
-    levels = sorted(version.snapshot.get("warning_levels", [100]))
-    existing = (
-        {}
-        if new_ticket is not None
-        else {(row.metric, row.period): row for row in SlaClock.objects.filter(ticket_id=ticket_id)}
+    if new_ticket is None:
+        return clocks_replan_many(ticket_ids=[ticket_id], now=now).get(ticket_id, [])
+    writes = _Writes()
+    result = _replan_ticket(
+        writes,
+        ticket=new_ticket,
+        pin=None,
+        existing={},
+        event_rows=new_ticket_events
+        if new_ticket_events is not None
+        else ticket_selectors.ticket_event_rows(ticket_id),
+        now=now,
+        is_new=True,
     )
-    result: list[SlaClock] = []
-    created: list[SlaClock] = []
-    updated: list[tuple[SlaClock, list[str]]] = []
-    for plan in clocks_plan(ticket=ticket, version=version, now=now, event_rows=new_ticket_events):
-        derived = plan.derived
-        row = existing.pop((derived.metric, derived.period), None)
-        is_new = row is None
-        if row is None:
-            row = SlaClock(ticket_id=ticket_id, metric=derived.metric, period=derived.period, created_at=now)
-        before = None if is_new else {name: getattr(row, name) for name in _TRACKED_FIELDS}
-        for name, value in plan.fields.items():
-            setattr(row, name, value)
-        if is_new:
-            lifecycle.extend(_levels_crossed_before(row, plan, levels, now))
-        row.next_check_at = (
-            _next_check(
-                derived,
-                plan.calendar,
-                plan.target,
-                timedelta(seconds=row.elapsed_seconds),
-                levels,
-                row.warned_level,
-                now,
-            )
-            if row.state == ClockState.RUNNING
-            else None
+    writes.flush()
+    return result
+
+
+@transaction.atomic(savepoint=False)
+def clocks_replan_many(*, ticket_ids: Sequence[int], now: datetime) -> dict[int, list[SlaClock]]:
+    """clocks_replan for several tickets, reading and writing each table once for all of them.
+
+    The caller holds the tickets' locks (or accepts what a concurrent writer may race). Tickets
+    that no longer exist are skipped. Returns each ticket's clocks.
+    """
+    tickets = ticket_selectors.tickets_get_for_sla(ticket_ids)
+    if not tickets:
+        return {}
+    pins = {
+        pin.ticket_id: pin
+        for pin in TicketSla.objects.filter(ticket_id__in=list(tickets)).only(
+            "ticket_id", "policy_version_id", "matched_on"
         )
-        result.append(row)
-        if before is None:
-            created.append(row)
-        else:
-            changed = [name for name in _TRACKED_FIELDS if getattr(row, name) != before[name]]
-            if changed == ["computed_at"]:
-                # No business time passed since the stored (elapsed, computed_at) pair, so that pair
-                # still tells the sweeper exactly where the clock stands.
-                changed = []
-            if not changed:
-                continue
-            updated.append((row, changed))
-        lifecycle.extend(
-            SlaEvent(
-                clock=row,
-                ticket_id=ticket_id,
-                kind=str(event.kind),
-                at=event.at,
-                data={"reason": event.reason} if event.reason else {},
-            )
-            for event in derived.events
+    }
+    existing: dict[int, dict[tuple[str, int], SlaClock]] = {}
+    for row in SlaClock.objects.filter(ticket_id__in=list(tickets)):
+        existing.setdefault(row.ticket_id, {})[(row.metric, row.period)] = row
+    event_rows = ticket_selectors.ticket_event_rows_many(tickets)
+    writes = _Writes()
+    result = {
+        ticket_id: _replan_ticket(
+            writes,
+            ticket=tickets[ticket_id],
+            pin=pins.get(ticket_id),
+            existing=existing.get(ticket_id, {}),
+            event_rows=event_rows.get(ticket_id, []),
+            now=now,
+            is_new=False,
         )
-    for orphan in existing.values():
-        if orphan.state in (ClockState.RUNNING, ClockState.PAUSED):
-            orphan.state, orphan.next_check_at, orphan.ended_at = ClockState.STOPPED, None, now
-            updated.append((orphan, ["state", "next_check_at", "ended_at"]))
-        result.append(orphan)
-    insert_rows(created)
-    # One UPDATE per changed clock (usually the one or two running ones): cheaper than
-    # bulk_update's CASE expressions, and unchanged finished clocks cost nothing.
-    for row, changed in updated:
-        row.save(update_fields=changed)
-    for event in lifecycle:
-        if event.clock is not None:
-            event.clock_id = event.clock.pk  # new clocks got their ids from bulk_create above
-    insert_rows(lifecycle, ignore_conflicts=True)
+        for ticket_id in sorted(tickets)
+    }
+    writes.flush()
     return result
 
 

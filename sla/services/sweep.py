@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,11 +21,13 @@ from django.db.models import QuerySet
 
 from helpdesk import selectors as account_selectors
 from helpdesk import services as account_services
+from helpdesk.inserts import update_rows
 from helpdesk.models import NotificationKind
 from sla import calendars as pure_calendars
 from sla.models import ClockState, SlaClock, SlaEvent, SlaEventKind, SlaMetric
 from sla.services.calendars import calendars_load
 from sla.services.clocks import alert_kind_for
+from sla.services.policies import version_get
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +35,45 @@ logger = logging.getLogger(__name__)
 ESCALATING_METRICS = frozenset({SlaMetric.FIRST_RESPONSE, SlaMetric.RESOLUTION})
 
 
-def _record_alert(clock: SlaClock, kind: str, level: int, at: datetime, data: dict[str, Any]) -> bool:
-    """Insert the alert event; False when it already exists (another sweeper, a retried batch)."""
+@dataclass
+class _Fired:
+    """A level a clock crossed, to record (once) and, unless silent, to alert people of."""
+
+    clock: SlaClock
+    kind: str
+    level: int
+    at: datetime
+    data: dict[str, Any]
+
+
+def _record_alerts(fired: list[_Fired]) -> set[tuple[int, int]]:
+    """Insert the alert events in one statement; return (clock id, level) of those not already there.
+
+    An existing row means another sweeper or a retried batch recorded it: the unique index on
+    (clock, kind, level) makes the insert skip it, so it is alerted once.
+    """
+    if not fired:
+        return set()
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {SlaEvent._meta.db_table} (clock_id, ticket_id, kind, level, at, recorded_at, data) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s, now(), %s::jsonb) "
+            "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, now(), %s::jsonb)"] * len(fired)) + " "
             "ON CONFLICT (clock_id, kind, level) WHERE kind IN ('warned', 'breached', 'severely_breached', 'escalated') "
-            "DO NOTHING RETURNING id",
-            [clock.pk, clock.ticket_id, kind, level, at, json.dumps(data)],
+            "DO NOTHING RETURNING clock_id, level",
+            [
+                value
+                for item in fired
+                for value in (
+                    item.clock.pk,
+                    item.clock.ticket_id,
+                    item.kind,
+                    item.level,
+                    item.at,
+                    json.dumps(item.data),
+                )
+            ],
         )
-        return cursor.fetchone() is not None
+        return {(clock_id, level) for clock_id, level in cursor.fetchall()}
 
 
 def _recipients(
@@ -63,20 +94,19 @@ def _recipients(
 
 
 def _sweep_clock(
-    clock: SlaClock, now: datetime, calendar: pure_calendars.BusinessCalendar, managers: list[int]
-) -> int:
-    snapshot = clock.policy_version.snapshot
-    levels = sorted(snapshot.get("warning_levels", [100]))
+    clock: SlaClock, snapshot: dict[str, Any], now: datetime, calendar: pure_calendars.BusinessCalendar
+) -> list[_Fired]:
+    """Advance one locked clock to `now` in memory; return the levels it crossed. Writes nothing."""
     if clock.state != ClockState.RUNNING:
         clock.next_check_at = None
-        clock.save(update_fields=["next_check_at"])
-        return 0
+        return []
+    levels = sorted(snapshot.get("warning_levels", [100]))
     since = clock.computed_at
     spent = timedelta(seconds=clock.elapsed_seconds) + pure_calendars.business_time_between(
         calendar, since, max(now, since)
     )
     target = timedelta(seconds=clock.target_seconds)
-    fired = 0
+    fired = []
     for level in levels:
         if level <= clock.warned_level:
             continue
@@ -86,28 +116,15 @@ def _sweep_clock(
             break
         owed = goal - timedelta(seconds=clock.elapsed_seconds)
         crossed_at = pure_calendars.add_business_time(calendar, since, owed) if owed > timedelta(0) else since
+        data: dict[str, Any] = {
+            "metric": clock.metric,
+            "period": clock.period,
+            "target_seconds": clock.target_seconds,
+        }
         # A level crossed before the clock existed here (an imported history) is recorded, not alerted.
-        silent = crossed_at < clock.created_at
-        kind = alert_kind_for(level)
-        data = {"metric": clock.metric, "period": clock.period, "target_seconds": clock.target_seconds}
-        if silent:
+        if crossed_at < clock.created_at:
             data["silent"] = True
-        if _record_alert(clock, kind, level, crossed_at, data):
-            fired += 1
-            if not silent:
-                notification_kind, recipients = _recipients(clock, level, managers, snapshot)
-                title = f"SLA {clock.get_metric_display().lower()} {level}% on #{clock.ticket_id}: {clock.ticket.subject}"
-                account_services.notifications_create(
-                    recipient_ids=recipients,
-                    kind=notification_kind,
-                    source=f"sla.clock:{clock.pk}:{level}",
-                    title=title,
-                    ticket_id=clock.ticket_id,
-                    data={"level": level, "metric": clock.metric},
-                    now=now,
-                )
-                if level == 100 and clock.metric in ESCALATING_METRICS:
-                    clock.escalate_pending = True
+        fired.append(_Fired(clock, alert_kind_for(level), level, crossed_at, data))
         clock.warned_level = level
         if level == 100:
             clock.breached_at = clock.breached_at or crossed_at
@@ -115,16 +132,45 @@ def _sweep_clock(
             clock.severely_breached_at = clock.severely_breached_at or crossed_at
     else:
         clock.next_check_at = None
-    clock.save(
-        update_fields=[
-            "next_check_at",
-            "warned_level",
-            "breached_at",
-            "severely_breached_at",
-            "escalate_pending",
-        ]
-    )
     return fired
+
+
+_SWEPT_FIELDS = ("next_check_at", "warned_level", "breached_at", "severely_breached_at", "escalate_pending")
+
+
+def _sweep_batch(clocks: list[SlaClock], now: datetime, managers: list[int]) -> int:
+    """Sweep locked clocks: one INSERT for their alert events, one for the notifications, one UPDATE."""
+    calendars = calendars_load({clock.calendar_id for clock in clocks})
+    fired: list[_Fired] = []
+    for clock in clocks:
+        fired.extend(
+            _sweep_clock(
+                clock, version_get(clock.policy_version_id).snapshot, now, calendars[clock.calendar_id]
+            )
+        )
+    recorded = _record_alerts(fired)
+    alerts = []
+    for item in fired:
+        clock = item.clock
+        if (clock.pk, item.level) not in recorded or item.data.get("silent"):
+            continue
+        snapshot = version_get(clock.policy_version_id).snapshot
+        notification_kind, recipients = _recipients(clock, item.level, managers, snapshot)
+        alerts.append(
+            account_services.Alert(
+                recipient_ids=recipients,
+                kind=notification_kind,
+                source=f"sla.clock:{clock.pk}:{item.level}",
+                title=f"SLA {clock.get_metric_display().lower()} {item.level}% on #{clock.ticket_id}: {clock.ticket.subject}",
+                ticket_id=clock.ticket_id,
+                data={"level": item.level, "metric": clock.metric},
+            )
+        )
+        if item.level == 100 and clock.metric in ESCALATING_METRICS:
+            clock.escalate_pending = True
+    account_services.notifications_create_many(alerts, now=now)
+    update_rows(clocks, _SWEPT_FIELDS)
+    return len(recorded)
 
 
 def clocks_sweep_due(*, now: datetime, batch_size: int = 200) -> int:
@@ -143,15 +189,26 @@ def clocks_sweep_due(*, now: datetime, batch_size: int = 200) -> int:
                 return total
             clocks = list(
                 SlaClock.objects.select_for_update(of=("self",))
-                .select_related("policy_version", "ticket", "ticket__team")
+                .select_related("ticket", "ticket__team")
+                .only(*_SWEEP_COLUMNS)
                 .filter(ticket_id__in=ticket_ids, next_check_at__lte=now)
                 .order_by("pk")
             )
-            calendars = calendars_load({clock.calendar_id for clock in clocks})
-            for clock in clocks:
-                total += _sweep_clock(clock, now, calendars[clock.calendar_id], managers)
+            total += _sweep_batch(clocks, now, managers)
         if len(ticket_ids) < batch_size:
             return total
+
+
+# What the sweep reads: the clock, and of its ticket only what alerts are addressed and titled with.
+_SWEEP_COLUMNS = (
+    *(field.attname for field in SlaClock._meta.concrete_fields),
+    "ticket__id",
+    "ticket__subject",
+    "ticket__assignee_id",
+    "ticket__team_id",
+    "ticket__team__id",
+    "ticket__team__lead_id",
+)
 
 
 def _lock_tickets_of(due: QuerySet[SlaClock], order: str, limit: int) -> list[int]:
@@ -184,13 +241,14 @@ def breaches_claim_for_escalation(*, now: datetime, limit: int = 100) -> list[Sl
     ticket_ids = _lock_tickets_of(SlaClock.objects.filter(escalate_pending=True), "breached_at", limit)
     clocks = list(
         SlaClock.objects.select_for_update(of=("self",))
-        .select_related("policy_version")
         .filter(ticket_id__in=ticket_ids, escalate_pending=True)
         .order_by("pk")
     )
     for clock in clocks:
         clock.escalate_pending = False
         clock.escalated_at = now
-        _record_alert(clock, SlaEventKind.ESCALATED, 100, now, {"metric": clock.metric})
-    SlaClock.objects.bulk_update(clocks, ["escalate_pending", "escalated_at"])
+    _record_alerts(
+        [_Fired(clock, SlaEventKind.ESCALATED, 100, now, {"metric": clock.metric}) for clock in clocks]
+    )
+    update_rows(clocks, ["escalate_pending", "escalated_at"])
     return clocks

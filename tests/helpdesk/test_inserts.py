@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from django.db import models
 
-from helpdesk.inserts import insert_rows
+from helpdesk.inserts import insert_rows, update_rows
+from helpdesk.models import Notification
 from sla.models import SlaClock, SlaEvent
 from tests.factories import TicketFactory
 from tickets.models import Ticket, TicketEvent
+from tickets.services import ticket_create
 
 # Field types whose Python values psycopg2 adapts as Django would prepare them.
 PLAIN_FIELDS = (
@@ -27,7 +29,7 @@ PLAIN_FIELDS = (
 )
 
 
-FAST_INSERT_MODELS = (Ticket, TicketEvent, SlaClock, SlaEvent)
+FAST_INSERT_MODELS = (Ticket, TicketEvent, SlaClock, SlaEvent, Notification)
 
 
 @pytest.mark.parametrize("model", FAST_INSERT_MODELS, ids=lambda m: m.__name__)
@@ -55,3 +57,28 @@ def test_insert_rows_writes_the_same_values_as_the_orm(customer: object) -> None
     assert stored == [("paused", at, {"reason": "pending", "n": [1, 2]}, None), ("applied", at, {}, None)]
     assert event.pk == SlaEvent.objects.filter(ticket=ticket, kind="paused").get().pk
     assert not event._state.adding
+
+
+@pytest.mark.django_db
+def test_update_rows_writes_each_row_its_own_values_including_nulls(customer: object) -> None:
+    # given
+    for _ in range(2):
+        ticket_create(requester=customer, subject="Clocks to update")
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    clocks = list(SlaClock.objects.filter(metric="resolution").order_by("ticket_id"))
+    untouched = SlaClock.objects.get(metric="first_response", ticket_id=clocks[0].ticket_id)
+    clocks[0].state, clocks[0].due_at, clocks[0].elapsed_seconds = "paused", None, 61.5
+    clocks[1].state, clocks[1].due_at, clocks[1].elapsed_seconds = "breached", at, 0.25
+    clocks[1].escalate_pending = True
+
+    # when
+    update_rows(clocks, ["state", "due_at", "elapsed_seconds", "escalate_pending"])
+
+    # then
+    stored = list(
+        SlaClock.objects.filter(metric="resolution")
+        .order_by("ticket_id")
+        .values_list("state", "due_at", "elapsed_seconds", "escalate_pending")
+    )
+    assert stored == [("paused", None, 61.5, False), ("breached", at, 0.25, True)]
+    assert SlaClock.objects.get(pk=untouched.pk).state == untouched.state == "running"

@@ -396,16 +396,38 @@ def ticket_escalate(
     status to escalated; de-escalating lowers it. The handoff is kept as an internal note.
     Raises DomainError when nothing would change or the handoff lacks a summary.
     """
+    if actor is not None and actor.is_customer:
+        raise PermissionDeniedError("Customers cannot escalate tickets.")
+    ticket = lock_ticket(ticket_id)
+    ticket_escalate_locked(
+        ticket, actor=actor, handoff=handoff, to_tier=to_tier, to_team=to_team, up=up, at=at
+    )
+    return ticket
+
+
+def ticket_escalate_locked(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    handoff: Mapping[str, str],
+    to_tier: str | None = None,
+    to_team: Team | None = None,
+    up: bool = True,
+    at: datetime | None = None,
+    also: Mapping[str, Any] | None = None,
+) -> None:
+    """ticket_escalate on a ticket the caller has already locked, inside the caller's transaction.
+
+    For the SLA escalator, which locks a whole batch of tickets at once. `also` holds more field
+    changes to record and save with the escalation (a raised priority).
+    """
     from tickets.services.messages import insert_message
 
     at = at or timezone.now()
-    if actor is not None and actor.is_customer:
-        raise PermissionDeniedError("Customers cannot escalate tickets.")
     if not (handoff.get("issue_summary") or "").strip():
         raise DomainError(
             "Handoff incomplete.", field_errors={"issue_summary": ["Summarise the issue for the next tier."]}
         )
-    ticket = lock_ticket(ticket_id)
     if not ticket.is_open:
         raise DomainError(
             "Ticket not open.", field_errors={"status": ["Only open tickets can be escalated."]}
@@ -419,7 +441,7 @@ def ticket_escalate(
             "Nothing to change.", field_errors={"to_tier": ["The ticket is already at that tier and team."]}
         )
     old_tier, old_team = ticket.support_tier, ticket.team_id
-    changes: dict[str, Any] = {"support_tier": to_tier}
+    changes: dict[str, Any] = {**(also or {}), "support_tier": to_tier}
     if to_team is not None:
         changes["team"] = to_team
     _apply_changes(ticket, changes, actor=actor, at=at)
@@ -465,4 +487,15 @@ def ticket_escalate(
     # The handoff note is written on the ticket already locked here; one save and one re-plan follow.
     insert_message(ticket, author=actor, body=body, visibility=MessageVisibility.INTERNAL, at=at)
     _save(ticket, at)
-    return ticket
+
+
+def ticket_note_locked(
+    ticket: Ticket, *, body: str, at: datetime, also: Mapping[str, Any] | None = None
+) -> None:
+    """Write a system internal note, and any field changes in `also`, on a ticket the caller locked; save it."""
+    from tickets.services.messages import insert_message
+
+    if also:
+        _apply_changes(ticket, also, actor=None, at=at)
+    insert_message(ticket, author=None, body=body, visibility=MessageVisibility.INTERNAL, at=at)
+    _save(ticket, at)
