@@ -8,5 +8,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(("config.api_urls", "api-v1"), namespace="api-v1")),
+    path("tickets/", include("tickets.urls")),
     path("", include("helpdesk.urls")),
 ]

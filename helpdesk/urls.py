@@ -22,4 +22,7 @@ urlpatterns = [
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/tokens/", views.api_token_list, name="api-tokens"),
     path("account/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/badge/", views.notification_badge, name="notification-badge"),
+    path("notifications/read/", views.notification_mark_read, name="notification-mark-read"),
 ]

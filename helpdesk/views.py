@@ -118,3 +118,39 @@ def api_token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpRe
     services.api_token_revoke(token_id=token.pk)
     messages.success(request, f"Token “{token.name}” ({token.prefix}…) revoked.")
     return redirect("helpdesk:api-tokens")
+
+
+NOTIFICATIONS_PER_PAGE = 30
+
+
+@login_required
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The notification centre: the person's own alerts, newest first, unread ones marked."""
+    show = "unread" if request.GET.get("show") == "unread" else "all"
+    notifications = selectors.notification_list_for(request.user).select_related("ticket")
+    if show == "unread":
+        notifications = notifications.filter(read_at__isnull=True)
+    page = Paginator(notifications, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "helpdesk/notifications.html", {"page": page, "show": show})
+
+
+@login_required
+def notification_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The header's unread count, polled by htmx."""
+    count = selectors.notification_unread_count(request.user)
+    return render(request, "helpdesk/_notification_badge.html", {"count": count})
+
+
+@require_POST
+@login_required
+def notification_mark_read(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Mark one notification (`id`) or all of them read; idempotent. Only one's own are touched."""
+    raw = request.POST.get("id", "")
+    ids = [int(raw)] if raw.isdigit() else None
+    services.notification_mark_read(recipient=request.user, notification_ids=ids)
+    if request.htmx and ids:
+        notification = get_object_or_404(selectors.notification_list_for(request.user), pk=ids[0])
+        return render(request, "helpdesk/_notification_row.html", {"notification": notification})
+    if ids is None:
+        messages.success(request, "All notifications marked read.")
+    return redirect("helpdesk:notifications")

@@ -282,3 +282,79 @@ __all__ = [
     "ticket_sla_overview",
     "ticket_sla_state_q",
 ]
+
+
+# --- queue chips -----------------------------------------------------------------------------------
+
+# The warning ladder as queues colour it: (lowest percent, colour), highest first.
+CHIP_LADDER = ((100.0, "breached"), (90.0, "red"), (80.0, "orange"), (50.0, "yellow"), (0.0, "green"))
+
+
+@dataclass(frozen=True)
+class SlaChip:
+    """Where a ticket's most urgent SLA clock stands as of `now`, for a queue row or a panel."""
+
+    colour: str  # green, yellow, orange, red, breached, paused or none
+    metric: str = ""
+    metric_label: str = ""
+    due_at: datetime | None = None
+    percent: float = 0.0
+    left: timedelta | None = None  # wall-clock time to the due instant; negative when overdue
+    pause_reason: str = ""
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.left is not None and self.left < timedelta(0)
+
+
+def _chip_colour(percent: float) -> str:
+    return next(colour for floor, colour in CHIP_LADDER if percent >= floor)
+
+
+def clock_chip(clock: SlaClock, now: datetime) -> SlaChip:
+    """Return the chip of one stored clock as of `now` (running time since the last re-plan added)."""
+    label = clock.get_metric_display()
+    if clock.state == ClockState.PAUSED:
+        return SlaChip("paused", clock.metric, label, None, 0.0, None, clock.pause_reason)
+    if clock.state != ClockState.RUNNING:
+        return SlaChip("none", clock.metric, label)
+    elapsed = timedelta(seconds=clock.elapsed_seconds)
+    if clock.computed_at < now:
+        calendar = calendars_load([clock.calendar_id])[clock.calendar_id]
+        elapsed += pure_calendars.business_time_between(calendar, clock.computed_at, now)
+    percent = 100 * elapsed.total_seconds() / clock.target_seconds if clock.target_seconds else 0.0
+    left = clock.due_at - now if clock.due_at else None
+    colour = "breached" if left is not None and left <= timedelta(0) else _chip_colour(percent)
+    return SlaChip(colour, clock.metric, label, clock.due_at, round(percent, 1), left)
+
+
+def ticket_sla_chips(ticket_ids: Sequence[int], *, now: datetime) -> dict[int, SlaChip]:
+    """Return each ticket's chip: its running clock due soonest, else a paused one; one query.
+
+    Tickets without a live clock are left out (no chip to show).
+    """
+    best: dict[int, SlaClock] = {}
+    rows = SlaClock.objects.filter(ticket_id__in=list(ticket_ids), state__in=OPEN_CLOCK_STATES).only(
+        "ticket_id",
+        "metric",
+        "state",
+        "pause_reason",
+        "calendar_id",
+        "target_seconds",
+        "elapsed_seconds",
+        "computed_at",
+        "due_at",
+    )
+    for clock in rows:
+        current = best.get(clock.ticket_id)
+        if current is None or _more_urgent(clock, current):
+            best[clock.ticket_id] = clock
+    return {ticket_id: clock_chip(clock, now) for ticket_id, clock in best.items()}
+
+
+def _more_urgent(clock: SlaClock, than: SlaClock) -> bool:
+    if (clock.state == ClockState.RUNNING) != (than.state == ClockState.RUNNING):
+        return clock.state == ClockState.RUNNING
+    if clock.due_at is None or than.due_at is None:
+        return than.due_at is None and clock.due_at is not None
+    return clock.due_at < than.due_at

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -170,6 +172,9 @@ class Ticket(models.Model):
     message_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The soonest due instant of the ticket's running SLA clocks (NULL: none running), kept by the
+    # SLA re-plan alone; queues sort on it. Never written by save() (see below).
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -194,6 +199,24 @@ class Ticket(models.Model):
                 name="ticket_open_assignee_idx",
             ),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
+            # Queues in SLA order: most urgent due instant first, first in, first out after it.
+            models.Index(
+                models.F("sla_due_at").asc(nulls_last=True),
+                "priority",
+                "created_at",
+                "id",
+                condition=OPEN_STATUS_Q,
+                name="ticket_open_sla_idx",
+            ),
+            models.Index(
+                "team",
+                models.F("sla_due_at").asc(nulls_last=True),
+                "priority",
+                "created_at",
+                "id",
+                condition=OPEN_STATUS_Q,
+                name="ticket_open_team_sla_idx",
+            ),
             # The change feed for syncing integrations: updated_since + cursor.
             models.Index(fields=["updated_at", "id"], name="ticket_updated_idx"),
             models.Index(fields=["organization", "-created_at"], name="ticket_org_idx"),
@@ -204,12 +227,26 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A whole-row save writes every column but sla_due_at: the copy being saved may predate
+        # the last SLA re-plan, and rolling the due instant back would misorder the queues.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = _TICKET_SAVED_FIELDS
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("api-v1:ticket-detail", kwargs={"pk": self.pk})
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+_TICKET_SAVED_FIELDS = [
+    field.name
+    for field in Ticket._meta.concrete_fields
+    if not field.primary_key and field.name != "sla_due_at"
+]
 
 
 class MessageVisibility(models.TextChoices):

@@ -151,6 +151,7 @@ def _tickets_for_sla() -> QuerySet[Ticket]:
         "team__calendar_id",
         "category__id",
         "category__parent_id",
+        "sla_due_at",
     )
 
 

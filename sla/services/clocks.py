@@ -278,8 +278,10 @@ class _Writes:
     updated: list[SlaClock] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
     lifecycle: list[SlaEvent] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)  # whose sla_due_at moved
 
     def flush(self) -> None:
+        update_rows(self.tickets, ["sla_due_at"])
         insert_rows(self.created)
         # Every updated row carries all its current values, so one statement can write the union
         # of the columns that changed anywhere; unchanged finished clocks are not in it at all.
@@ -305,6 +307,9 @@ def _replan_ticket(
     lifecycle = writes.lifecycle
     ticket_sla = ticket_sla_apply(ticket=ticket, now=now, is_new=is_new, events_out=lifecycle, current=pin)
     if ticket_sla is None:
+        if ticket.sla_due_at is not None:
+            ticket.sla_due_at = None
+            writes.tickets.append(ticket)
         return []
     version: SlaPolicyVersion = ticket_sla.policy_version
     levels = sorted(version.snapshot.get("warning_levels", [100]))
@@ -361,7 +366,16 @@ def _replan_ticket(
             writes.updated.append(orphan)
             writes.changed.update(["state", "next_check_at", "ended_at"])
         result.append(orphan)
+    due = ticket_due_at(result)
+    if due != ticket.sla_due_at:
+        ticket.sla_due_at = due
+        writes.tickets.append(ticket)
     return result
+
+
+def ticket_due_at(clocks: Sequence[SlaClock]) -> datetime | None:
+    """Return the soonest due instant of the running clocks (what queues sort tickets by)."""
+    return min((row.due_at for row in clocks if row.state == ClockState.RUNNING and row.due_at), default=None)
 
 
 @transaction.atomic(savepoint=False)
@@ -467,7 +481,18 @@ def clocks_check(*, ticket_id: int, now: datetime) -> list[str]:
         return [f"#{ticket_id}: {len(stored)} clocks stored without a policy"] if stored else []
     ticket = ticket_selectors.ticket_get_for_sla(ticket_id)
     problems = []
-    for plan in clocks_plan(ticket=ticket, version=ticket_sla.policy_version, now=now):
+    plans = clocks_plan(ticket=ticket, version=ticket_sla.policy_version, now=now)
+    due = min(
+        (
+            plan.fields["due_at"]
+            for plan in plans
+            if plan.fields["state"] == ClockState.RUNNING and plan.fields["due_at"]
+        ),
+        default=None,
+    )
+    if ticket.sla_due_at != due:
+        problems.append(f"#{ticket_id}: sla_due_at stored {ticket.sla_due_at} != replayed {due}")
+    for plan in plans:
         key = (plan.derived.metric, plan.derived.period)
         row = stored.pop(key, None)
         if row is None:

@@ -129,7 +129,8 @@ def _explained(new_events: list[TicketEvent]) -> set[str]:
         else:
             explained |= EXPLAINED_BY_KIND[event.kind]
     if new_events:
-        explained.add("updated_at")
+        # Any event can move the SLA clocks, and with them the ticket's soonest due instant.
+        explained |= {"updated_at", "sla_due_at"}
     return explained
 
 

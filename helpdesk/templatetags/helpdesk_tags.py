@@ -1,0 +1,55 @@
+"""Template helpers of the web shell: instants in the viewer's time zone, short durations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+def short_duration(value: timedelta) -> str:
+    """Return a duration as a queue shows it: '45s', '12m', '3h 05m', '2d 4h' (sign dropped)."""
+    seconds = abs(int(value.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{seconds}s"
+
+
+@register.filter(name="short_duration")
+def short_duration_filter(value: timedelta | None) -> str:
+    return "" if value is None else short_duration(value)
+
+
+@register.simple_tag
+def instant(value: datetime | None, style: str = "short") -> str:
+    """Render an instant in the viewer's time zone, with the exact instant and zone on hover.
+
+    `style` is "short" (today: time only; this year: day and time; else the date) or "full".
+    """
+    if value is None:
+        return format_html('<span class="muted">{}</span>', "—")
+    local = timezone.localtime(value)
+    today = timezone.localtime(timezone.now()).date()
+    if style == "full":
+        text = local.strftime("%d %b %Y %H:%M")
+    elif local.date() == today:
+        text = local.strftime("%H:%M")
+    elif local.year == today.year:
+        text = local.strftime("%d %b %H:%M")
+    else:
+        text = local.strftime("%d %b %Y")
+    exact = local.strftime("%A %d %B %Y, %H:%M:%S %Z (UTC%z)")
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', value.isoformat(timespec="seconds"), exact, text
+    )
