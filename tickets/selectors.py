@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from helpdesk.models import User
+from helpdesk.models import Organization, Team, User
 from tickets.models import (
     OPEN_STATUS_Q,
     Attachment,
@@ -133,8 +136,15 @@ def product_area_list_visible_to(user: User) -> QuerySet[ProductArea]:
     return ProductArea.objects.all() if user.is_agent else ProductArea.objects.filter(is_active=True)
 
 
-def _tickets_for_sla() -> QuerySet[Ticket]:
-    return Ticket.objects.select_related("organization", "team", "category").only(
+def _in_model_order(model: Any, names: Collection[str]) -> tuple[str, ...]:
+    # Model.from_db takes the loaded values in the model's field order.
+    return tuple(field.attname for field in model._meta.concrete_fields if field.attname in names)
+
+
+# What SLA matching and calendars read of a ticket and its organization, team and category.
+_SLA_TICKET_FIELDS = _in_model_order(
+    Ticket,
+    {
         "id",
         "subject",
         "priority",
@@ -143,46 +153,89 @@ def _tickets_for_sla() -> QuerySet[Ticket]:
         "source",
         "assignee_id",
         "requester_id",
-        "organization__id",
-        "organization__tier",
-        "organization__calendar_id",
-        "team__id",
-        "team__lead_id",
-        "team__calendar_id",
-        "category__id",
-        "category__parent_id",
+        "organization_id",
+        "team_id",
+        "category_id",
         "sla_due_at",
+    },
+)
+_SLA_RELATED = (
+    (Organization, "organization", _in_model_order(Organization, {"id", "tier", "calendar_id"})),
+    (Team, "team", _in_model_order(Team, {"id", "lead_id", "calendar_id"})),
+    (Category, "category", _in_model_order(Category, {"id", "parent_id"})),
+)
+
+
+@functools.cache
+def _sla_ticket_statement() -> str:
+    columns = [
+        f"t.{connection.ops.quote_name(Ticket._meta.get_field(name).column)}" for name in _SLA_TICKET_FIELDS
+    ]
+    joins = []
+    for index, (model, name, fields) in enumerate(_SLA_RELATED):
+        alias = f"r{index}"
+        columns += [
+            f"{alias}.{connection.ops.quote_name(model._meta.get_field(field).column)}" for field in fields
+        ]
+        fk = Ticket._meta.get_field(name).column
+        joins.append(f'LEFT JOIN "{model._meta.db_table}" {alias} ON {alias}."id" = t."{fk}"')
+    return (
+        f'SELECT {", ".join(columns)} FROM "{Ticket._meta.db_table}" t {" ".join(joins)} '  # noqa: S608
+        'WHERE t."id" = ANY(%s)'
     )
 
 
-def ticket_get_for_sla(ticket_id: int) -> Ticket:
-    """Return a ticket with what SLA policy matching and calendars need (no visibility rule: system use)."""
-    return _tickets_for_sla().get(pk=ticket_id)
-
-
 def tickets_get_for_sla(ticket_ids: Iterable[int]) -> dict[int, Ticket]:
-    """Return tickets by id as ticket_get_for_sla loads them, in one query; missing ids are left out."""
-    return {ticket.pk: ticket for ticket in _tickets_for_sla().filter(pk__in=list(ticket_ids))}
+    """Return tickets by id with what SLA policy matching and calendars need, in one statement.
+
+    System use (no visibility rule). The ticket's organization, team and category come loaded
+    with just the fields matching reads; other fields are deferred. The statement is assembled
+    once, not compiled by the ORM per call: this runs after every ticket write.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_sla_ticket_statement(), [list(ticket_ids)])
+        rows = cursor.fetchall()
+    tickets = {}
+    width = len(_SLA_TICKET_FIELDS)
+    for row in rows:
+        ticket = Ticket.from_db(connection.alias, _SLA_TICKET_FIELDS, row[:width])
+        offset = width
+        for model, name, fields in _SLA_RELATED:
+            values = row[offset : offset + len(fields)]
+            offset += len(fields)
+            setattr(
+                ticket, name, None if values[0] is None else model.from_db(connection.alias, fields, values)
+            )
+        tickets[ticket.pk] = ticket
+    return tickets
+
+
+def ticket_get_for_sla(ticket_id: int) -> Ticket:
+    """Return one ticket as tickets_get_for_sla loads it; raises Ticket.DoesNotExist."""
+    ticket = tickets_get_for_sla([ticket_id]).get(ticket_id)
+    if ticket is None:
+        raise Ticket.DoesNotExist(f"Ticket {ticket_id} does not exist.")
+    return ticket
 
 
 def ticket_event_rows(ticket_id: int) -> list[tuple[str, Any, dict[str, Any]]]:
     """Return (kind, occurred_at, data) of a ticket's events in replay order."""
-    return list(
-        TicketEvent.objects.filter(ticket_id=ticket_id)
-        .order_by("occurred_at", "id")
-        .values_list("kind", "occurred_at", "data")
-    )
+    return ticket_event_rows_many([ticket_id]).get(ticket_id, [])
 
 
 def ticket_event_rows_many(ticket_ids: Iterable[int]) -> dict[int, list[tuple[str, Any, dict[str, Any]]]]:
-    """Return ticket_event_rows for several tickets in one query, by ticket id."""
+    """Return ticket_event_rows for several tickets in one statement, by ticket id (hot path)."""
     rows: dict[int, list[tuple[str, Any, dict[str, Any]]]] = {}
-    for ticket_id, kind, occurred_at, data in (
-        TicketEvent.objects.filter(ticket_id__in=list(ticket_ids))
-        .order_by("ticket_id", "occurred_at", "id")
-        .values_list("ticket_id", "kind", "occurred_at", "data")
-    ):
-        rows.setdefault(ticket_id, []).append((kind, occurred_at, data))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT ticket_id, kind, occurred_at, data FROM "{TicketEvent._meta.db_table}" '  # noqa: S608
+            "WHERE ticket_id = ANY(%s) ORDER BY ticket_id, occurred_at, id",
+            [list(ticket_ids)],
+        )
+        for ticket_id, kind, occurred_at, data in cursor.fetchall():
+            rows.setdefault(ticket_id, []).append(
+                (kind, occurred_at, json.loads(data) if isinstance(data, str) else data)
+            )
     return rows
 
 

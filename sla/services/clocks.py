@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.inserts import insert_rows, update_rows
+from helpdesk.inserts import insert_rows, select_rows, update_rows
 from sla import calendars as pure_calendars
 from sla import clock as pure_clock
 from sla.derive import ClockRules, DerivedClock, TicketFact, derive_clocks
@@ -427,14 +427,9 @@ def clocks_replan_many(*, ticket_ids: Sequence[int], now: datetime) -> dict[int,
     tickets = ticket_selectors.tickets_get_for_sla(ticket_ids)
     if not tickets:
         return {}
-    pins = {
-        pin.ticket_id: pin
-        for pin in TicketSla.objects.filter(ticket_id__in=list(tickets)).only(
-            "ticket_id", "policy_version_id", "matched_on"
-        )
-    }
+    pins = {pin.ticket_id: pin for pin in select_rows(TicketSla, "ticket_id", list(tickets))}
     existing: dict[int, dict[tuple[str, int], SlaClock]] = {}
-    for row in SlaClock.objects.filter(ticket_id__in=list(tickets)):
+    for row in select_rows(SlaClock, "ticket_id", list(tickets)):
         existing.setdefault(row.ticket_id, {})[(row.metric, row.period)] = row
     event_rows = ticket_selectors.ticket_event_rows_many(tickets)
     writes = _Writes()

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import models
 
-from helpdesk.inserts import insert_rows, update_rows
+from helpdesk.inserts import insert_rows, select_rows, update_rows
 from helpdesk.models import Notification
-from sla.models import SlaClock, SlaEvent
+from sla.models import SlaClock, SlaEvent, TicketSla
 from tests.factories import TicketFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_create
@@ -82,3 +82,27 @@ def test_update_rows_writes_each_row_its_own_values_including_nulls(customer: ob
     )
     assert stored == [("paused", None, 61.5, False), ("breached", at, 0.25, True)]
     assert SlaClock.objects.get(pk=untouched.pk).state == untouched.state == "running"
+
+
+@pytest.mark.django_db
+def test_select_rows_returns_what_the_orm_returns(customer: object) -> None:
+    # given
+    ticket_create(requester=customer, subject="Clocks to read")
+    ticket_create(requester=customer, subject="Another")
+    wanted = list(Ticket.objects.order_by("pk").values_list("pk", flat=True))[:1]
+
+    # when
+    rows = select_rows(SlaClock, "ticket_id", wanted)
+    pins = select_rows(TicketSla, "ticket_id", wanted)
+
+    # then
+    orm = {clock.pk: clock for clock in SlaClock.objects.filter(ticket_id__in=wanted)}
+    assert {row.pk for row in rows} == set(orm)
+    assert orm
+    for row in rows:
+        for field in SlaClock._meta.concrete_fields:
+            assert getattr(row, field.attname) == getattr(orm[row.pk], field.attname), field.name
+    [pin] = pins
+    assert pin.matched_on == TicketSla.objects.get(ticket_id=wanted[0]).matched_on
+    assert isinstance(pin.matched_on, dict)
+    assert pin.matched_on

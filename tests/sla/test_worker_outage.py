@@ -9,6 +9,7 @@ escalated once, and (where beat runs the mail task) every alert e-mailed once.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -43,6 +44,8 @@ from tickets import services as ticket_services
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ALERT_KINDS = ["warned", "breached", "severely_breached"]
+# How long Redis stays down in the outage test; run it once with 600 for the issue's ten minutes.
+OUTAGE_SECONDS = float(os.environ.get("SLA_OUTAGE_SECONDS", "20"))
 
 
 @pytest.fixture
@@ -166,9 +169,9 @@ def test_redis_outage_keeps_writes_working_and_backlog_fires_once(
     }
     monkeypatch.setattr(throttling, "_client", None)
 
-    # when Redis is down for 20 s (the issue says ten minutes; the mechanism is the same and a
-    # test cannot wait that long), during which agents keep writing: new tickets whose levels
-    # come due during the outage, an edit, and a ticket created through the API
+    # when Redis is down for OUTAGE_SECONDS (20 s in CI; the issue's ten minutes is the same
+    # test run with SLA_OUTAGE_SECONDS=600), during which agents keep writing: new tickets whose
+    # levels come due during the outage, an edit, and a ticket created through the API
     redis_server.kill()
     outage_started = time.monotonic()
     now = timezone.now()
@@ -190,7 +193,7 @@ def test_redis_outage_keeps_writes_working_and_backlog_fires_once(
     assert response.status_code == 201, response.content
     during.append(response.json()["id"])
     assert all(process.alive() for process in stack.processes)
-    time.sleep(max(0.0, 20 - (time.monotonic() - outage_started)))
+    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - outage_started)))
     assert _alerts(during) == 0  # nothing could be swept: no broker, no task
     assert all(process.alive() for process in stack.processes)  # and nobody crashed
 

@@ -294,3 +294,31 @@ def test_closed_tickets_stay_visible_to_their_requester(customer: User) -> None:
 
     # when / then
     assert list(selectors.ticket_list_visible_to(customer)) == [ticket]
+
+
+@pytest.mark.django_db
+def test_tickets_get_for_sla_loads_what_the_orm_would(customer: User) -> None:
+    # given: a ticket with an organization, a team and a sub-category, and one without any
+    from tests.factories import CategoryFactory, TeamFactory
+
+    parent = CategoryFactory()
+    team = TeamFactory()
+    full = TicketFactory(
+        requester=customer, team=team, category=CategoryFactory(parent=parent), priority="p2", channel="email"
+    )
+    bare = TicketFactory(requester=customer, organization=None, status=TicketStatus.PENDING)
+
+    # when
+    loaded = selectors.tickets_get_for_sla([full.pk, bare.pk, 0])
+
+    # then: every field SLA matching reads has the ORM's value, related rows included
+    assert set(loaded) == {full.pk, bare.pk}
+    for ticket in (full, bare):
+        orm = Ticket.objects.select_related("organization", "team", "category").get(pk=ticket.pk)
+        got = loaded[ticket.pk]
+        for name in ("subject", "priority", "channel", "status", "source", "assignee_id", "requester_id",
+                     "organization_id", "team_id", "category_id", "sla_due_at"):  # fmt: skip
+            assert getattr(got, name) == getattr(orm, name), name
+        assert (got.organization and got.organization.tier) == (orm.organization and orm.organization.tier)
+        assert (got.team and got.team.lead_id) == (orm.team and orm.team.lead_id)
+        assert (got.category and got.category.parent_id) == (orm.category and orm.category.parent_id)
