@@ -3,7 +3,7 @@
 Everything is generated inside PostgreSQL with INSERT ... SELECT over generate_series, in one
 transaction: reference rows (organizations, customers, agents, ~10 teams, tags, categories),
 then tickets spread over 180 days (~20% open, recent ones more often), one CREATED event each
-and tag rows for ~30%. Secondary indexes are dropped and rebuilt around the load and foreign-key
+and tag rows for ~30%, and SLA pins and clocks for open tickets (SLA_SQL). Secondary indexes are dropped and rebuilt around the load and foreign-key
 triggers are skipped (the rows are valid by construction), then VACUUM ANALYZE.
 
 This bypasses the services on purpose: it builds a read-load fixture, not a history. Never point
@@ -27,6 +27,9 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
 TICKET_TABLES = (
+    "sla_slaevent",
+    "sla_slaclock",
+    "sla_ticketsla",
     "tickets_attachment",
     "tickets_ticketmessage",
     "tickets_ticketlink",
@@ -195,6 +198,53 @@ def _step(label: str, started: float) -> float:
     return now
 
 
+# SLA state for open tickets, so queues sorted and filtered by SLA (at risk, breached) read a
+# realistic mix: each open ticket is pinned to the default policy and gets a first-response clock
+# (fulfilled once answered) and a resolution clock (paused while pending or on hold). How much of
+# its target a clock has used is drawn uniformly from 0-130%: about 15% at risk (80-99%) and 23%
+# breached. next_check_at stays NULL, so a sweep run against this database alerts nobody.
+SLA_SQL = f"""
+DROP TABLE IF EXISTS bench_clock;
+CREATE TEMP TABLE bench_clock AS
+SELECT t.id AS ticket_id, m.metric, t.created_at,
+       CASE WHEN m.metric = 'first_response' AND t.first_response_at IS NOT NULL THEN 'fulfilled'
+            WHEN m.metric = 'resolution' AND t.status IN ('pending', 'on_hold') THEN 'paused'
+            ELSE 'running' END AS state,
+       60 * CASE t.priority WHEN 'p1' THEN m.p1 WHEN 'p2' THEN m.p2 WHEN 'p3' THEN m.p3
+                            WHEN 'p4' THEN m.p4 ELSE m.p5 END AS target_seconds,
+       random() * 1.3 AS used
+FROM tickets_ticket t
+CROSS JOIN (VALUES ('first_response', 15, 60, 240, 480, 1440), ('resolution', 240, 480, 1440, 4320, 7200))
+    AS m(metric, p1, p2, p3, p4, p5)
+WHERE t.status IN {OPEN};
+
+INSERT INTO sla_ticketsla (ticket_id, policy_version_id, applied_at, matched_on)
+SELECT DISTINCT c.ticket_id, v.id, c.created_at, '{{}}'::jsonb
+FROM bench_clock c
+CROSS JOIN (SELECT v.id FROM sla_slapolicyversion v JOIN sla_slapolicy p ON p.id = v.policy_id
+            WHERE p.is_default ORDER BY v.number DESC LIMIT 1) v;
+
+INSERT INTO sla_slaclock (ticket_id, metric, period, policy_version_id, target_seconds, calendar_id, state,
+    pause_reason, started_at, ended_at, elapsed_seconds, computed_at, due_at, next_check_at, warned_level,
+    breached_at, severely_breached_at, escalate_pending, escalated_at, created_at)
+SELECT c.ticket_id, c.metric, 1, s.policy_version_id, c.target_seconds, NULL, c.state,
+       CASE WHEN c.state = 'paused' THEN 'pending' ELSE '' END, c.created_at,
+       CASE WHEN c.state = 'fulfilled' THEN now() - interval '1 hour' END,
+       c.target_seconds * c.used, now(),
+       CASE WHEN c.state = 'running' THEN now() + interval '1 second' * c.target_seconds * (1 - c.used) END,
+       NULL,
+       CASE WHEN c.used >= 1 THEN 100 WHEN c.used >= 0.9 THEN 90 WHEN c.used >= 0.8 THEN 80
+            WHEN c.used >= 0.5 THEN 50 ELSE 0 END,
+       CASE WHEN c.used >= 1 THEN now() - interval '1 second' * c.target_seconds * (c.used - 1) END,
+       NULL, false, NULL, c.created_at
+FROM bench_clock c JOIN sla_ticketsla s ON s.ticket_id = c.ticket_id;
+
+UPDATE tickets_ticket t SET sla_due_at = d.due
+FROM (SELECT ticket_id, min(due_at) AS due FROM sla_slaclock WHERE state = 'running' GROUP BY ticket_id) d
+WHERE d.ticket_id = t.id;
+"""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
@@ -256,6 +306,8 @@ def main() -> int:
         started = _step(f"tickets ({cursor.rowcount:,})", started)
         cursor.execute(EVENTS_SQL, params)
         started = _step("created events + tags", started)
+        cursor.execute(SLA_SQL)
+        started = _step("SLA pins and clocks for open tickets", started)
         cursor.execute("SET LOCAL session_replication_role = origin")
         cursor.execute("SET LOCAL max_parallel_maintenance_workers = 2")
         for definition in dropped:
@@ -263,7 +315,14 @@ def main() -> int:
         started = _step(f"rebuild {len(dropped)} indexes", started)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        for table in ("tickets_ticket", "tickets_ticketevent", "tickets_ticket_tags", "helpdesk_user"):
+        for table in (
+            "tickets_ticket",
+            "tickets_ticketevent",
+            "tickets_ticket_tags",
+            "helpdesk_user",
+            "sla_ticketsla",
+            "sla_slaclock",
+        ):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
         started = _step("vacuum analyze", started)
         cursor.execute(
