@@ -29,6 +29,7 @@ from sla.models import (
 )
 from sla.services.calendars import calendars_load
 from sla.services.clocks import clocks_plan
+from sla.services.policies import version_get
 from tickets import selectors as ticket_selectors
 from tickets.models import Ticket
 
@@ -213,26 +214,38 @@ def _stored_overview(clock: SlaClock, names: dict[int, str], now: datetime) -> C
     )
 
 
-def ticket_sla_overview(*, ticket: Ticket, is_agent: bool, now: datetime) -> TicketSlaOverview:
+def ticket_sla_overview(
+    *, ticket: Ticket, is_agent: bool, now: datetime, latest_periods_only: bool = False
+) -> TicketSlaOverview:
     """Return every clock of a visible ticket as of `now`, with its timeline, and the SLA log.
 
     Clocks are replayed from the ticket's events under its pinned policy version, so elapsed,
     due and state are exact at `now` rather than as of the last re-plan. A clock the history no
-    longer implies (stopped by a re-plan) is shown as stored, without a timeline. Reads only.
+    longer implies (stopped by a re-plan) is shown as stored, without a timeline. With
+    `latest_periods_only`, earlier periods of a metric (finished next-reply periods, say) are
+    shown as stored too, without a timeline: a page's panel, not the full API answer. Reads only.
     """
     ticket_sla = (
         TicketSla.objects.select_related("policy_version", "policy_version__policy")
         .filter(ticket_id=ticket.pk)
         .first()
     )
-    stored = list(SlaClock.objects.filter(ticket_id=ticket.pk).select_related("calendar", "policy_version"))
+    # Versions never change and every process caches those it read: no snapshot decoded per clock.
+    stored = list(SlaClock.objects.filter(ticket_id=ticket.pk).select_related("calendar").order_by("pk"))
+    for clock in stored:
+        clock.policy_version = version_get(clock.policy_version_id)
     names = {
         clock.calendar_id: clock.calendar.name for clock in stored if clock.calendar_id and clock.calendar
     }
     planned = {}
     if ticket_sla is not None and stored:
         full_ticket = ticket_selectors.ticket_get_for_sla(ticket.pk)
-        plans = clocks_plan(ticket=full_ticket, version=ticket_sla.policy_version, now=now)
+        plans = clocks_plan(
+            ticket=full_ticket,
+            version=ticket_sla.policy_version,
+            now=now,
+            latest_periods_only=latest_periods_only,
+        )
         planned = {(plan.derived.metric, plan.derived.period): plan for plan in plans}
     overviews = []
     for clock in stored:
@@ -260,24 +273,33 @@ def ticket_sla_overview(*, ticket: Ticket, is_agent: bool, now: datetime) -> Tic
                 ),
             )
         )
-    events = list(sla_event_list_visible_to(is_agent=is_agent, ticket=ticket))
+    # The log's clocks are the ones already read above.
+    by_id = {clock.pk: clock for clock in stored}
+    events = list(sla_event_list_visible_to(is_agent=is_agent, ticket=ticket).select_related(None))
+    for event in events:
+        if event.clock_id in by_id:
+            event.clock = by_id[event.clock_id]
     return TicketSlaOverview(ticket_sla=ticket_sla, clocks=overviews, events=events, now=now)
 
 
 __all__ = [
     "AT_RISK_LEVEL",
     "CALENDAR_HOURS_LABEL",
+    "CHIP_LADDER",
     "ClockOverview",
+    "SlaChip",
     "TicketSlaOverview",
     "calendar_is_in_use",
     "calendar_is_referenced",
     "calendar_list",
+    "clock_chip",
     "policy_is_in_use",
     "policy_list",
     "policy_target_list",
     "policy_version_list",
     "reapply_job_list",
     "sla_event_list_visible_to",
+    "ticket_sla_chips",
     "ticket_sla_due_before_q",
     "ticket_sla_overview",
     "ticket_sla_state_q",

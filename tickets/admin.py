@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from helpdesk.admin_base import EstimatedCountPaginator, ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin
 from tickets import services
 from tickets.models import (
+    CannedResponse,
     Category,
     ProductArea,
     Tag,
@@ -262,3 +263,16 @@ class TicketLinkAdmin(TicketSearchByNumberMixin, ReadOnlyModelAdmin):
     raw_id_fields = ("from_ticket", "to_ticket", "created_by")
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+
+# --- Canned responses: agents' reusable replies, plain configuration rows with no event log ---------------
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner", "team", "is_active", "updated_at")
+    list_select_related = ("owner", "team")
+    list_filter = ("is_active", "team")
+    search_fields = ("title",)
+    fields = ("title", "body", "owner", "team", "is_active")
+    raw_id_fields = ("owner",)

@@ -389,3 +389,35 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on #{self.ticket_id}"
+
+
+class CannedResponse(models.Model):
+    """A reusable reply the composer inserts; shared when `owner` is empty, limited to `team` when set."""
+
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown, inserted into the reply as written.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        help_text="Leave empty to share it with every agent.",
+    )
+    team = models.ForeignKey(
+        "helpdesk.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        help_text="Offer it only to members of this team.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -159,10 +159,13 @@ def clocks_plan(
     version: SlaPolicyVersion,
     now: datetime,
     event_rows: Sequence[tuple[str, datetime, dict[str, Any]]] | None = None,
+    latest_periods_only: bool = False,
 ) -> list[PlannedClock]:
     """Return the clocks the ticket's event log implies under `version`, as of `now`. Reads only.
 
     `event_rows` is the whole log when the caller already has it (a ticket just created).
+    `latest_periods_only` plans just the last period of each metric (a long conversation has
+    dozens of finished next-reply periods that a display can take as stored).
     """
     snapshot = version.snapshot
     rows = ticket_selectors.ticket_event_rows(ticket.pk) if event_rows is None else event_rows
@@ -172,7 +175,13 @@ def clocks_plan(
     )
     tier = ticket_tier(ticket)
     cells = []
-    for derived in derive_clocks(facts, rules):
+    derived_clocks = derive_clocks(facts, rules)
+    if latest_periods_only:
+        last = {}
+        for derived in derived_clocks:
+            last[derived.metric] = max(last.get(derived.metric, 0), derived.period)
+        derived_clocks = [derived for derived in derived_clocks if derived.period == last[derived.metric]]
+    for derived in derived_clocks:
         cell = _target_for(snapshot, derived.priority, tier, derived.metric)
         if cell is not None:
             cells.append((derived, cell, _calendar_id(cell, ticket)))
