@@ -29,6 +29,7 @@ from helpdesk.models import (
     IdempotencyKey,
     Organization,
     OrganizationDomain,
+    SavedView,
     Skill,
     Team,
     User,
@@ -422,3 +423,13 @@ class IdempotencyKeyAdmin(ReadOnlyModelAdmin):
     raw_id_fields = ("user",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(ReadOnlyModelAdmin):
+    """Agents keep their views in the queue page (validated there); the admin only looks."""
+
+    list_display = ("name", "owner", "team", "sort", "updated_at")
+    list_select_related = ("owner", "team")
+    list_filter = ("team",)
+    search_fields = ("name", "owner__email")

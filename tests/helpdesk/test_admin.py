@@ -42,6 +42,7 @@ def test_every_domain_model_is_registered() -> None:
         ("helpdesk", "apitoken"),
         ("helpdesk", "idempotencykey"),
         ("helpdesk", "organization"),
+        ("helpdesk", "savedview"),
         ("helpdesk", "skill"),
         ("helpdesk", "team"),
         ("helpdesk", "user"),

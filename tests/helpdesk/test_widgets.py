@@ -21,7 +21,9 @@ CHOICES = [("", "None"), ("a", 'A & <b>"quoted"</b>'), ("b", "B"), ("Group", [("
         (forms.SelectMultiple, FastSelectMultiple, ["a", "c"]),
     ],
 )
-def test_fast_select_renders_the_same_html_as_django(django_widget: Any, fast_widget: Any, value: Any) -> None:
+def test_fast_select_renders_the_same_html_as_django(
+    django_widget: Any, fast_widget: Any, value: Any
+) -> None:
     # given the same choices, attributes and value
     attrs = {"id": "id_pick", "aria-describedby": "id_pick_helptext", "size": 4}
     slow, fast = django_widget(attrs=attrs), fast_widget(attrs=attrs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tickets.services.bulk import ticket_bulk_update
+from tickets.services.bulk import ticket_bulk_update, tickets_add_tags, tickets_merge_into
 from tickets.services.core import (
     HANDOFF_FIELDS,
     lock_ticket,
@@ -16,6 +16,7 @@ from tickets.services.core import (
 from tickets.services.imports import ImportedMessage, ImportedStatus, TicketImport, ticket_import
 from tickets.services.links import ticket_link, ticket_merge, ticket_unlink
 from tickets.services.messages import UploadedFile, message_create
+from tickets.services.saved_views import saved_view_create, saved_view_delete, saved_view_rename
 from tickets.services.sla_breaches import tickets_escalate_breached
 from tickets.services.taxonomy import (
     category_create,
@@ -38,6 +39,9 @@ __all__ = [
     "message_create",
     "product_area_create",
     "product_area_update",
+    "saved_view_create",
+    "saved_view_delete",
+    "saved_view_rename",
     "tag_create",
     "tag_update",
     "ticket_assign",
@@ -51,5 +55,7 @@ __all__ = [
     "ticket_reopen",
     "ticket_unlink",
     "ticket_update",
+    "tickets_add_tags",
     "tickets_escalate_breached",
+    "tickets_merge_into",
 ]

@@ -9,10 +9,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.exceptions import DomainError, PermissionDeniedError
+from helpdesk.exceptions import Conflict, DomainError, PermissionDeniedError
 from helpdesk.models import User
-from tickets.models import Ticket, TicketStatus
-from tickets.services.core import _apply_changes, _save
+from tickets.models import Tag, Ticket, TicketStatus
+from tickets.services.core import _apply_changes, _save, lock_ticket, ticket_update
+from tickets.services.links import ticket_merge
 
 BULK_MAX_TICKETS = 500
 
@@ -65,3 +66,57 @@ def ticket_bulk_update(
             field_errors={"tickets": [f"#{pk}: {'; '.join(messages)}" for pk, messages in refused.items()]},
         )
     return tickets
+
+
+def tickets_add_tags(*, ticket_ids: Sequence[int], tags: Sequence[Tag], actor: User) -> int:
+    """Add `tags` to each ticket (keeping its others), all or nothing; return how many changed.
+
+    ticket_bulk_update sets the same tag list on every ticket, which would drop each ticket's other
+    tags, so this adds per ticket through ticket_update, each ticket locked before its tags are read.
+    """
+    changed = 0
+    refused: list[str] = []
+    with transaction.atomic():
+        for ticket_id in sorted(ticket_ids):
+            ticket = lock_ticket(ticket_id)
+            current = list(ticket.tags.all())
+            missing = [tag for tag in tags if tag.pk not in {tag_.pk for tag_ in current}]
+            if not missing:
+                continue
+            try:
+                ticket_update(ticket_id=ticket_id, actor=actor, changes={"tags": [*current, *missing]})
+            except DomainError as error:
+                messages_ = [m for ms in error.field_errors.values() for m in ms] or [error.message]
+                refused.append(f"#{ticket_id}: {'; '.join(messages_)}")
+                continue
+            changed += 1
+        if refused:
+            transaction.set_rollback(True)
+    if refused:
+        raise DomainError(
+            "Some tickets refused the change; nothing was changed.", field_errors={"tickets": refused}
+        )
+    return changed
+
+
+def tickets_merge_into(*, ticket_ids: Sequence[int], original_id: int, actor: User) -> int:
+    """Merge every selected ticket (but the target) into `original_id`, all or nothing.
+
+    A ticket already merged into the target counts as done, so a repeated submit changes nothing.
+    """
+    duplicates = sorted(set(ticket_ids) - {original_id})
+    if not duplicates:
+        raise DomainError(
+            "Nothing to merge.", field_errors={"merge_into": ["Select tickets other than the target."]}
+        )
+    merged = 0
+    with transaction.atomic():
+        for duplicate_id in duplicates:
+            try:
+                ticket_merge(duplicate_id=duplicate_id, original_id=original_id, actor=actor)
+            except Conflict:
+                if Ticket.objects.filter(pk=duplicate_id, merged_into_id=original_id).exists():
+                    continue
+                raise
+            merged += 1
+    return merged
