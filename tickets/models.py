@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -216,6 +217,21 @@ class Ticket(models.Model):
                 "id",
                 condition=OPEN_STATUS_Q,
                 name="ticket_open_team_sla_idx",
+            ),
+            # "Waiting on customer" in SLA order, and "Recently resolved", newest first.
+            models.Index(
+                models.F("sla_due_at").asc(nulls_last=True),
+                "priority",
+                "created_at",
+                "id",
+                condition=Q(status="pending"),
+                name="ticket_pending_sla_idx",
+            ),
+            models.Index(
+                Coalesce("closed_at", "resolved_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                condition=Q(status__in=("resolved", "closed")),
+                name="ticket_recently_resolved_idx",
             ),
             # The change feed for syncing integrations: updated_since + cursor.
             models.Index(fields=["updated_at", "id"], name="ticket_updated_idx"),

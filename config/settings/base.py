@@ -72,7 +72,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=False)
 # JIT compilation pays off for long analytical queries, not for an OLTP request that runs in a
 # millisecond: on large tables it can add tens of milliseconds to a page query.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Parallel query likewise: starting two workers costs ~15 ms, more than a queue page's whole query
+# (a LIMIT 26 walk of an index), and on a small box they take the cores other requests need.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c jit=off -c max_parallel_workers_per_gather={env.int('DB_MAX_PARALLEL_WORKERS_PER_GATHER', default=0)}"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import BASE_DIR, CACHES, env
 
@@ -11,10 +13,16 @@ EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.loc
 # Worker processes started by tests/sla/worker_support.py write their mail here (file backend).
 EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "test-mail"))
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
-# A separate Redis database and key prefix keep test runs away from a running dev server.
-CACHES["default"]["LOCATION"] = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+# A separate Redis database and key prefix keep test runs away from a running dev server. Each
+# pytest-xdist worker gets a database of its own (15, 14, …): workers' row ids overlap, so keys
+# built from ids (presence on ticket 1) would collide, and a test's cache.clear() empties a whole
+# Redis database.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+_TEST_REDIS_DB = 15 - (int(_WORKER) % 8 if _WORKER.isdigit() else 0)
+TEST_REDIS_URL = env("TEST_REDIS_URL", default=f"redis://127.0.0.1:6379/{_TEST_REDIS_DB}")
+CACHES["default"]["LOCATION"] = TEST_REDIS_URL
 CACHES["default"]["KEY_PREFIX"] = "helpdesk-test"
-CELERY_BROKER_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
