@@ -163,7 +163,9 @@ class _Planner:
         first_question = rng.random() < 0.55
         self.say(self.assignee, rng.choice(AGENT_QUESTIONS) if first_question else "Thanks, looking into it.")
         self.move(self.assignee, S.IN_PROGRESS)
-        if rng.random() < 0.03:  # fell through the cracks: the aging backlog every queue has
+        # Fell through the cracks: the aging backlog every queue has. Rare, or over 90 days of
+        # history it would make most of the open queue months overdue.
+        if rng.random() < 0.004:
             return
         if first_question and not self.waiting_on_customer():
             return

@@ -266,3 +266,23 @@ def test_customer_can_manage_own_tokens(customer_web: Client, customer: User) ->
 
     assert response.status_code == 201
     assert ApiToken.objects.filter(user=customer).count() == 1
+
+
+@pytest.mark.django_db
+def test_refused_and_missing_pages_keep_the_site_shell(client: Client) -> None:
+    # given: a customer, who may not open the agent queues
+    from tests.factories import CustomerFactory
+
+    client.force_login(CustomerFactory())
+
+    # when
+    refused = client.get("/tickets/")
+    missing = client.get("/tickets/999999/")
+
+    # then: styled pages with the header and a way back, not bare text
+    assert refused.status_code == 403
+    assert missing.status_code == 404
+    for response in (refused, missing):
+        body = response.content.decode()
+        assert 'class="site-header"' in body
+        assert "Back to the home page" in body

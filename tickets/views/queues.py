@@ -244,6 +244,7 @@ def _context(
         "sort_label": queues.SORTS[state.sort][0],
         "query": _state_query(state, page=state.page),
         "state_query": _state_query(state),
+        "first_query": _state_query(state, page=1),
         "previous_query": _state_query(state, page=page.number - 1),
         "next_query": _state_query(state, page=page.number + 1),
         "refresh_seconds": REFRESH_SECONDS,

@@ -38,28 +38,43 @@
     var dialog = document.getElementById("shortcuts-dialog");
     if (!dialog) return;
     var list = dialog.querySelector("[data-shortcut-list]");
-    var seen = {};
     list.querySelectorAll("tr[data-generated]").forEach(function (row) { row.remove(); });
+    // One row per action: "j or ]" when two keys do the same thing.
+    var actions = [];
+    var byLabel = {};
     shortcuts().forEach(function (el) {
       var keys = el.getAttribute("data-shortcut");
-      if (seen[keys]) return;
-      seen[keys] = true;
+      var label = el.getAttribute("data-shortcut-label") || el.textContent.trim();
+      if (!byLabel[label]) {
+        byLabel[label] = { label: label, keys: [] };
+        actions.push(byLabel[label]);
+      }
+      if (byLabel[label].keys.indexOf(keys) === -1) byLabel[label].keys.push(keys);
+    });
+    actions.forEach(function (action) {
       var row = document.createElement("tr");
       row.setAttribute("data-generated", "");
       var keyCell = document.createElement("td");
-      keys.split(" ").forEach(function (key, index) {
-        if (index) keyCell.appendChild(document.createTextNode(" then "));
-        var kbd = document.createElement("kbd");
-        kbd.textContent = key;
-        keyCell.appendChild(kbd);
+      action.keys.forEach(function (keys, alternative) {
+        if (alternative) keyCell.appendChild(document.createTextNode(" or "));
+        keys.split(" ").forEach(function (key, index) {
+          if (index) keyCell.appendChild(document.createTextNode(" then "));
+          var kbd = document.createElement("kbd");
+          kbd.textContent = key;
+          keyCell.appendChild(kbd);
+        });
       });
       var labelCell = document.createElement("td");
-      labelCell.textContent = el.getAttribute("data-shortcut-label") || el.textContent.trim();
+      labelCell.textContent = action.label;
       row.appendChild(keyCell);
       row.appendChild(labelCell);
       list.appendChild(row);
     });
     if (typeof dialog.showModal === "function") dialog.showModal();
+    // Start at the top (the heading), not at the Close button below the list.
+    var heading = dialog.querySelector("h2");
+    if (heading) heading.focus();
+    dialog.scrollTop = 0;
   }
 
   document.addEventListener("keydown", function (event) {
