@@ -27,6 +27,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.rendering import render_markdown
+from tickets.services import alerts
 
 EDITABLE_FIELDS = (
     "subject",
@@ -235,6 +236,7 @@ def _apply_assignee(
     old = ticket.assignee_id
     ticket.assignee = assignee
     recorded = [events.assigned(ticket, actor=actor, at=at, old=old, new=assignee.pk if assignee else None)]
+    alerts.notify_assigned(ticket, assignee_id=assignee.pk if assignee else None, actor=actor, at=at)
     # Assignment drives the early lifecycle: taking a new ticket makes it assigned, dropping
     # the assignee of an assigned ticket sends it back to triage.
     if assignee and ticket.status in (TicketStatus.NEW, TicketStatus.TRIAGED):
@@ -399,9 +401,13 @@ def ticket_escalate(
     if actor is not None and actor.is_customer:
         raise PermissionDeniedError("Customers cannot escalate tickets.")
     ticket = lock_ticket(ticket_id)
+    moved_team = to_team is not None and to_team.pk != ticket.team_id
+    at = at or timezone.now()
     ticket_escalate_locked(
         ticket, actor=actor, handoff=handoff, to_tier=to_tier, to_team=to_team, up=up, at=at
     )
+    if up and moved_team and to_team is not None:
+        alerts.notify_escalated_to_team(ticket, team=to_team, actor=actor, at=at)
     return ticket
 
 

@@ -27,6 +27,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.rendering import render_markdown
+from tickets.services import alerts
 from tickets.services.core import _apply_status, _save, lock_ticket
 
 
@@ -187,5 +188,7 @@ def message_create(
             elif ticket.status == TicketStatus.RESOLVED:
                 target = transitions.reopen_target(has_assignee=ticket.assignee_id is not None)
                 _apply_status(ticket, target, actor=author, at=at, reason="customer_replied")
+    if kind == AuthorKind.AGENT:
+        alerts.notify_mentioned(ticket, message_id=message.pk, body=body, author=author)
     _save(ticket, at)
     return message
