@@ -12,7 +12,7 @@
     clock is breached and escalated, and a check that each happened exactly once.
     Target: all escalated within 30 s.
 (c) re-plan: `clocks_replan` on one ticket with a realistic 20-event history, --replans calls.
-    Target: p95 <= 5 ms.
+    Target: median <= 5 ms (the issue: "recomputing one ticket's clocks after an event <= 5 ms median").
 
 Uses its own database (default helpdesk_slabench; dropped and re-created unless --keep), its own
 redis-server on a free port, and writes JSON to bench/results/. Tickets beyond the first are SQL
@@ -325,7 +325,7 @@ def main() -> None:
         report["replan"] = bench_replan(world, args.replans)
         print(f"(c) clocks_replan, ticket with {report['replan']['ticket_events']} events, "
               f"{report['replan']['clocks']} clocks: median {report['replan']['median_ms']} ms, "
-              f"p95 {report['replan']['p95_ms']} ms  target p95 <= 5 ms", flush=True)  # fmt: skip
+              f"p95 {report['replan']['p95_ms']} ms  target median <= 5 ms", flush=True)  # fmt: skip
     if "b" in args.only:
         with tempfile.TemporaryDirectory(prefix="sla-bench-") as directory:
             report["breach_burst"] = bench_breach_burst(

@@ -158,6 +158,9 @@ class BusinessCalendar:
     _special_shifts: Mapping[date, tuple[Span, ...]] = field(init=False, repr=False, compare=False)
     _irregular_dates: tuple[date, ...] = field(init=False, repr=False, compare=False)
     _week_total: timedelta = field(init=False, repr=False, compare=False)
+    # Memo of _day_intervals: a calendar is immutable, so a local date's open UTC intervals never
+    # change; bounded by DAY_MEMO_SIZE (cleared when full).
+    _day_memo: dict[date, tuple[Interval, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.timezone, str):
@@ -195,6 +198,7 @@ class BusinessCalendar:
         object.__setattr__(self, "_irregular_dates", tuple(sorted(holidays | special.keys())))
         week_seconds = sum(end - start for day in regular for start, end in day)
         object.__setattr__(self, "_week_total", timedelta(seconds=week_seconds))
+        object.__setattr__(self, "_day_memo", {})
 
     @classmethod
     def always_open(cls, timezone: str = "UTC") -> BusinessCalendar:
@@ -229,6 +233,8 @@ class BusinessCalendar:
             return ()
         return _day_spans_from(self._shifts_starting_on(day), self._shifts_starting_on(yesterday))
 
+
+DAY_MEMO_SIZE = 4096  # local dates whose open intervals a calendar remembers (~11 years)
 
 # A 24/7 calendar. Holiday-free, so its zone does not matter.
 CALENDAR_24_7 = BusinessCalendar.always_open("UTC")
@@ -327,9 +333,7 @@ def _merge_intervals(intervals: list[Interval]) -> list[Interval]:
     return merged
 
 
-def _intervals_between(
-    calendar: BusinessCalendar, start: datetime, end: datetime, cache: dict[date, list[Interval]]
-) -> list[Interval]:
+def _intervals_between(calendar: BusinessCalendar, start: datetime, end: datetime) -> list[Interval]:
     """Return the merged, sorted open UTC intervals clipped to [start, end)."""
     zone = calendar._zone
     # One extra local day on each side: a repeated hour around midnight can put a neighbouring
@@ -337,10 +341,13 @@ def _intervals_between(
     day = start.astimezone(zone).date() - ONE_DAY
     last_day = end.astimezone(zone).date() + ONE_DAY
     clipped = []
+    memo = calendar._day_memo
     while day <= last_day:
-        intervals = cache.get(day)
+        intervals = memo.get(day)
         if intervals is None:
-            intervals = cache[day] = _day_intervals(calendar, day)
+            if len(memo) >= DAY_MEMO_SIZE:
+                memo.clear()
+            intervals = memo[day] = tuple(_day_intervals(calendar, day))
         for interval_start, interval_end in intervals:
             if interval_start < end and interval_end > start:
                 clipped.append((max(interval_start, start), min(interval_end, end)))
@@ -394,7 +401,7 @@ def open_intervals(calendar: BusinessCalendar, start: datetime, end: datetime) -
     start_utc, end_utc = _as_utc_range(start, end)
     if start_utc == end_utc:
         return []
-    return _intervals_between(calendar, start_utc, end_utc, {})
+    return _intervals_between(calendar, start_utc, end_utc)
 
 
 def business_time_between(calendar: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
@@ -404,7 +411,6 @@ def business_time_between(calendar: BusinessCalendar, start: datetime, end: date
     """
     start_utc, end_utc = _as_utc_range(start, end)
     total = timedelta(0)
-    cache: dict[date, list[Interval]] = {}
     cursor = start_utc
     while cursor < end_utc:
         if end_utc - cursor >= ONE_WEEK and _is_regular_week(calendar, cursor):
@@ -412,7 +418,7 @@ def business_time_between(calendar: BusinessCalendar, start: datetime, end: date
             cursor += ONE_WEEK
             continue
         chunk_end = min(end_utc, cursor + ONE_WEEK)
-        for interval_start, interval_end in _intervals_between(calendar, cursor, chunk_end, cache):
+        for interval_start, interval_end in _intervals_between(calendar, cursor, chunk_end):
             total += interval_end - interval_start
         cursor = chunk_end
     return total
@@ -434,7 +440,6 @@ def add_business_time(calendar: BusinessCalendar, start: datetime, amount: timed
         return cursor
     remaining = amount
     week_total = calendar._week_total
-    cache: dict[date, list[Interval]] = {}
     last_open = cursor
     chunk = ONE_DAY
     while True:
@@ -445,7 +450,7 @@ def add_business_time(calendar: BusinessCalendar, start: datetime, amount: timed
                 last_open = cursor
         else:
             chunk_end = cursor + chunk
-            for interval_start, interval_end in _intervals_between(calendar, cursor, chunk_end, cache):
+            for interval_start, interval_end in _intervals_between(calendar, cursor, chunk_end):
                 length = interval_end - interval_start
                 if remaining <= length:
                     return interval_start + remaining
@@ -478,13 +483,12 @@ def next_open(calendar: BusinessCalendar, at: datetime) -> datetime | None:
     """
     cursor = _as_utc(at, "at")
     horizon = cursor + SEARCH_HORIZON
-    cache: dict[date, list[Interval]] = {}
     while cursor < horizon:
         if not calendar._week_total and _is_regular_week(calendar, cursor):
             cursor += ONE_WEEK
             continue
         chunk_end = min(cursor + ONE_WEEK, horizon)
-        intervals = _intervals_between(calendar, cursor, chunk_end, cache)
+        intervals = _intervals_between(calendar, cursor, chunk_end)
         if intervals:
             return intervals[0][0]
         cursor = chunk_end

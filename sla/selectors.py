@@ -215,7 +215,12 @@ def _stored_overview(clock: SlaClock, names: dict[int, str], now: datetime) -> C
 
 
 def ticket_sla_overview(
-    *, ticket: Ticket, is_agent: bool, now: datetime, latest_periods_only: bool = False
+    *,
+    ticket: Ticket,
+    is_agent: bool,
+    now: datetime,
+    latest_periods_only: bool = False,
+    latest_events: int | None = None,
 ) -> TicketSlaOverview:
     """Return every clock of a visible ticket as of `now`, with its timeline, and the SLA log.
 
@@ -223,13 +228,13 @@ def ticket_sla_overview(
     due and state are exact at `now` rather than as of the last re-plan. A clock the history no
     longer implies (stopped by a re-plan) is shown as stored, without a timeline. With
     `latest_periods_only`, earlier periods of a metric (finished next-reply periods, say) are
-    shown as stored too, without a timeline: a page's panel, not the full API answer. Reads only.
+    shown as stored too, without a timeline: a page's panel, not the full API answer.
+    `latest_events` keeps only the last that many entries of the SLA log. Reads only.
     """
-    ticket_sla = (
-        TicketSla.objects.select_related("policy_version", "policy_version__policy")
-        .filter(ticket_id=ticket.pk)
-        .first()
-    )
+    ticket_sla = TicketSla.objects.filter(ticket_id=ticket.pk).first()
+    if ticket_sla is not None:
+        # Cached per process (versions never change): no snapshot decoded per request.
+        ticket_sla.policy_version = version_get(ticket_sla.policy_version_id)
     # Versions never change and every process caches those it read: no snapshot decoded per clock.
     stored = list(SlaClock.objects.filter(ticket_id=ticket.pk).select_related("calendar").order_by("pk"))
     for clock in stored:
@@ -275,7 +280,8 @@ def ticket_sla_overview(
         )
     # The log's clocks are the ones already read above.
     by_id = {clock.pk: clock for clock in stored}
-    events = list(sla_event_list_visible_to(is_agent=is_agent, ticket=ticket).select_related(None))
+    log = sla_event_list_visible_to(is_agent=is_agent, ticket=ticket).select_related(None)
+    events = list(log) if latest_events is None else list(log.reverse()[:latest_events])[::-1]
     for event in events:
         if event.clock_id in by_id:
             event.clock = by_id[event.clock_id]

@@ -17,16 +17,18 @@ def _isolated_redis_rate_limits(settings: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _cold_sla_caches(request: pytest.FixtureRequest) -> None:
-    """Start every test with empty per-process SLA caches and, for database tests, the SLA defaults.
+    """Start every test with empty per-process caches and, for database tests, the SLA defaults.
 
     Transactional tests flush the database, taking the migration-seeded default calendar and
     policy with them; later tests in the same process get them back here.
     """
     from sla.services.calendars import calendar_cache_clear
     from sla.services.policies import policy_cache_clear, sla_defaults_ensure
+    from tickets.forms import choices_cache_clear
 
     calendar_cache_clear()
     policy_cache_clear()
+    choices_cache_clear()  # the ticket page's option lists (agents, teams, tags) of earlier tests
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or bool(
         marker and marker.kwargs.get("transaction")

@@ -6,6 +6,7 @@ message on the field it names, so the page re-renders with everything the agent 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -107,6 +108,28 @@ class ComposerForm(forms.Form):
         ]
 
 
+CHOICES_CACHE_SECONDS = 30.0
+_choices_cache: dict[str, tuple[float, list[tuple[Any, str]]]] = {}
+
+
+def cached_choices(name: str, field: forms.ChoiceField) -> list[tuple[Any, str]]:
+    """Return the field's (value, label) options, read at most every CHOICES_CACHE_SECONDS per process.
+
+    Only for option lists every agent sees alike (agents, teams, categories, tags): a new tag or
+    agent shows up in the side panel within that time.
+    """
+    now = time.monotonic()
+    cached = _choices_cache.get(name)
+    if cached is None or now - cached[0] > CHOICES_CACHE_SECONDS:
+        cached = _choices_cache[name] = (now, [(str(value), str(label)) for value, label in field.choices])
+    return cached[1]
+
+
+def choices_cache_clear() -> None:
+    """Forget the cached option lists (tests, or right after an admin edit in this process)."""
+    _choices_cache.clear()
+
+
 class TicketFieldsForm(forms.Form):
     """The side panel: every routing field of the ticket; only changed ones are sent to ticket_update."""
 
@@ -159,6 +182,13 @@ class TicketFieldsForm(forms.Form):
         self.fields["tags"].queryset = tags
         self.fields["team"].queryset = teams
         self.fields["assignee"].queryset = agents
+        if not self.is_bound:
+            # Showing the form: options from a short-lived per-process copy of the same querysets
+            # (a hundred agents cost more to load and label than the rest of the page). A bound
+            # form validates against the querysets themselves.
+            for name in ("category", "tags", "team", "assignee"):
+                field = self.fields[name]
+                field.widget.choices = cached_choices(name, field)
 
     def changes(self) -> dict[str, Any]:
         """Return only the fields whose submitted value differs from the ticket's."""

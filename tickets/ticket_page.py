@@ -340,11 +340,16 @@ class SlaPanel:
     events: Sequence[Any]
 
 
+SLA_LOG_SHOWN = 20  # the panel's SLA log: the latest entries
+
+
 def sla_panel_get(ticket: Ticket, *, now: datetime) -> SlaPanel:
     """Return the ticket's SLA clocks as of `now` (the current period of each metric in full, with its
     chip and timeline; earlier periods of a metric only counted) and the latest SLA log entries.
     """
-    overview = ticket_sla_overview(ticket=ticket, is_agent=True, now=now, latest_periods_only=True)
+    overview = ticket_sla_overview(
+        ticket=ticket, is_agent=True, now=now, latest_periods_only=True, latest_events=SLA_LOG_SHOWN
+    )
     metric_labels = dict(SlaMetric.choices)
     state_labels = dict(ClockState.choices)
     latest: dict[str, ClockOverview] = {}
@@ -377,7 +382,7 @@ def sla_panel_get(ticket: Ticket, *, now: datetime) -> SlaPanel:
     if overview.ticket_sla is not None:
         version = overview.ticket_sla.policy_version
         policy_name = f"{version.policy.name} v{version.number}"
-    return SlaPanel(policy_name=policy_name, clocks=rows, earlier=earlier, events=list(overview.events)[-20:])
+    return SlaPanel(policy_name=policy_name, clocks=rows, earlier=earlier, events=list(overview.events))
 
 
 # --- choices for the side panel and composer ---------------------------------------------------------
