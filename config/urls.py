@@ -9,5 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(("config.api_urls", "api-v1"), namespace="api-v1")),
     path("tickets/", include("tickets.urls")),
+    path("portal/", include("tickets.portal_urls")),
+    path("help/", include("kb.urls")),
     path("", include("helpdesk.urls")),
 ]
