@@ -12,12 +12,12 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from helpdesk.models import Team, User
+from tests.browser.helpers import sign_in
 from tests.factories import AgentFactory, CustomerFactory, TeamFactory
 from tickets import queues, services
 from tickets.models import Priority, Ticket
 from tickets.views import queues as queue_views
 
-PASSWORD = "pass-1234-word"  # set by tests.factories.UserFactory
 FIRST_RESPONSE_MINUTES = 15  # P1, business tier, in sla.services.policies.DEFAULT_TARGETS
 
 
@@ -33,14 +33,6 @@ def _p1_ticket(subject: str, *, used: float, team: Team, now: datetime) -> Ticke
     )
     ticket.refresh_from_db()
     return ticket
-
-
-def _sign_in(page: Page, live_server: LiveServer, user: User) -> None:
-    page.goto(f"{live_server.url}/account/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
 
 
 def _row_ids(page: Page) -> list[str]:
@@ -77,7 +69,7 @@ def test_agent_works_the_at_risk_queue(
     by_urgency = [str(t.pk) for t in sorted(at_risk, key=lambda t: Ticket.objects.get(pk=t.pk).sla_due_at)]
 
     # when: the agent signs in and opens At risk
-    _sign_in(page, live_server, agent)
+    sign_in(page, live_server, agent)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Queues").click()
     page.get_by_role("link", name=re.compile(r"^At risk")).click()
 
@@ -146,7 +138,7 @@ def test_refresh_waits_while_tickets_are_selected(
     team = TeamFactory()
     team.members.add(agent)
     first = _p1_ticket("First", used=0.85, team=team, now=now)
-    _sign_in(page, live_server, agent)
+    sign_in(page, live_server, agent)
     page.goto(f"{live_server.url}/tickets/?view=at-risk")
 
     # given: a ticked row

@@ -8,21 +8,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from helpdesk.models import User
+from tests.browser.helpers import sign_in
 from tests.factories import AgentFactory, CustomerFactory, OrganizationFactory
 from tickets import services
 from tickets.models import CannedResponse, Ticket
 
-PASSWORD = "pass-1234-word"  # set by tests.factories.UserFactory
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def _sign_in(page: Page, live_server: LiveServer, user: User) -> None:
-    page.goto(f"{live_server.url}/account/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 def _ticket() -> Ticket:
@@ -47,7 +38,7 @@ def test_agent_replies_notes_and_escalates(live_server: LiveServer, page: Page, 
     CannedResponse.objects.create(
         title="Looking into it", body="Thanks for the report, we are looking into it."
     )
-    _sign_in(page, live_server, agent)
+    sign_in(page, live_server, agent)
 
     # when: the agent opens the ticket
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
@@ -137,13 +128,13 @@ def test_second_agent_sees_the_collision_warning_until_the_first_leaves(
     ana = AgentFactory(email="ana@helpdesk.test", full_name="Ana Agent")
     bob = AgentFactory(email="bob@helpdesk.test", full_name="Bob Agent")
     ticket = _ticket()
-    _sign_in(page, live_server, ana)
+    sign_in(page, live_server, ana)
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
     other_context = browser.new_context(viewport=DESKTOP)
     other_context.set_default_timeout(15_000)
     other = other_context.new_page()
     try:
-        _sign_in(other, live_server, bob)
+        sign_in(other, live_server, bob)
 
         # when: Bob opens the ticket
         other.goto(f"{live_server.url}/tickets/{ticket.pk}/")

@@ -14,11 +14,11 @@ from pytest_django.live_server_helper import LiveServer
 
 from helpdesk.models import Team, User
 from sla.models import SlaClock
+from tests.browser.helpers import sign_in
 from tests.factories import AgentFactory, CustomerFactory, TeamFactory
 from tickets import queues, services
 from tickets.models import MessageVisibility, Priority, Ticket, TicketMessage
 
-PASSWORD = "pass-1234-word"  # set by tests.factories.UserFactory
 DESKTOP = {"width": 1280, "height": 800}
 # P1 for a business-tier customer under the seeded default policy: 15 minutes, around the clock
 # (sla.services.policies.DEFAULT_TARGETS), so `created_at` alone sets how much of it is used.
@@ -37,14 +37,6 @@ def _p1_ticket(subject: str, *, used: float, team: Team, now: datetime) -> Ticke
     )
     ticket.refresh_from_db()
     return ticket
-
-
-def _sign_in(page: Page, live_server: LiveServer, user: User) -> None:
-    page.goto(f"{live_server.url}/account/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
 
 
 def _row_ids(page: Page) -> list[int]:
@@ -101,7 +93,7 @@ def test_agent_works_an_at_risk_ticket_through_to_a_handoff_and_bulk_assigns(
     assert most_urgent.subject == "Payments page returns 502"
 
     # when: Ana signs in through the form and opens At risk from the queue tabs
-    _sign_in(page, live_server, ana)
+    sign_in(page, live_server, ana)
     _shot(page, artifacts_dir, "01-dashboard")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Queues").click()
     page.get_by_role("navigation", name="Queue views").get_by_role(
@@ -219,7 +211,7 @@ def test_agent_works_an_at_risk_ticket_through_to_a_handoff_and_bulk_assigns(
     other_context.set_default_timeout(15_000)
     try:
         other = other_context.new_page()
-        _sign_in(other, live_server, bob)
+        sign_in(other, live_server, bob)
         other.goto(f"{live_server.url}/tickets/{watched.pk}/")
 
         # then: Bob is warned that Ana is viewing it
