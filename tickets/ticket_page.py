@@ -291,6 +291,7 @@ class ClockRow:
     left: timedelta | None
     is_overdue: bool
     segments: Sequence[SegmentRow]
+    earlier_segments: int = 0  # segments before the ones shown (a clock open for weeks)
 
 
 def _chip_for(overview: ClockOverview, label: str, now: datetime) -> SlaChip:
@@ -307,10 +308,19 @@ def _chip_for(overview: ClockOverview, label: str, now: datetime) -> SlaChip:
     return SlaChip(colour, metric, label, overview.due_at, overview.percent, left)
 
 
+TIMELINE_SHOWN = 24  # the latest segments of a clock's timeline the panel draws and lists
+
+
 def _segments(overview: ClockOverview) -> list[SegmentRow]:
-    total = sum((segment.duration for segment in overview.timeline), timedelta(0))
+    """The latest TIMELINE_SHOWN segments, widths relative to the time they cover together.
+
+    A clock open for weeks on business hours alternates open and closed twice a day: drawn
+    whole, hundreds of slivers make an unreadable stripe.
+    """
+    shown = overview.timeline[-TIMELINE_SHOWN:]
+    total = sum((segment.duration for segment in shown), timedelta(0))
     rows = []
-    for segment in overview.timeline:
+    for segment in shown:
         width = 100 * segment.duration / total if total else 0.0
         rows.append(
             SegmentRow(
@@ -372,6 +382,7 @@ def sla_panel_get(ticket: Ticket, *, now: datetime) -> SlaPanel:
                 left=left,
                 is_overdue=left is not None and left < timedelta(0),
                 segments=_segments(clock),
+                earlier_segments=max(0, len(clock.timeline) - TIMELINE_SHOWN),
             )
         )
         older = [other for other in overview.clocks if other.clock.metric == metric and other is not clock]

@@ -515,3 +515,28 @@ def test_page_query_count_does_not_grow_with_50_messages(
         response = agent_client.get(_url(ticket))
     assert response.status_code == 200
     assert response.content.decode().count('class="msg msg--') == 51
+
+
+def test_a_long_timeline_draws_only_its_latest_segments() -> None:
+    # given: a clock open for weeks, alternating open and closed hours
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from sla.clock import SegmentKind, TimelineSegment
+    from tickets.ticket_page import TIMELINE_SHOWN, _segments
+
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    kinds = [SegmentKind.RUNNING, SegmentKind.OUTSIDE_BUSINESS_HOURS]
+    timeline = [
+        TimelineSegment(kinds[index % 2], start + timedelta(hours=index), start + timedelta(hours=index + 1))
+        for index in range(100)
+    ]
+
+    # when
+    rows = _segments(SimpleNamespace(timeline=timeline))  # type: ignore[arg-type]
+
+    # then: the last TIMELINE_SHOWN, their widths filling the bar
+    assert len(rows) == TIMELINE_SHOWN
+    assert rows[-1].end == timeline[-1].end
+    assert rows[0].start == timeline[100 - TIMELINE_SHOWN].start
+    assert round(sum(row.width for row in rows)) == 100
