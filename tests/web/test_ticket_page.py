@@ -540,3 +540,20 @@ def test_a_long_timeline_draws_only_its_latest_segments() -> None:
     assert rows[-1].end == timeline[-1].end
     assert rows[0].start == timeline[100 - TIMELINE_SHOWN].start
     assert round(sum(row.width for row in rows)) == 100
+
+
+def test_a_closed_ticket_offers_no_composer_escalation_or_merge(
+    agent_client: Client, ticket: Ticket, agent: User
+) -> None:
+    # given
+    services.ticket_change_status(ticket_id=ticket.pk, to="resolved", actor=agent)
+    services.ticket_change_status(ticket_id=ticket.pk, to="closed", actor=agent)
+
+    # when
+    body = agent_client.get(_url(ticket)).content.decode()
+
+    # then: the page says why instead of offering actions the services would refuse
+    assert "This ticket is closed" in body
+    assert 'data-open-dialog="escalate-dialog"' not in body
+    assert 'data-open-dialog="merge-dialog"' not in body
+    assert 'name="then_status"' not in body
