@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tickets.views import portal
+
 app_name = "portal"
 
-urlpatterns: list = []
+urlpatterns = portal.urlpatterns

@@ -205,3 +205,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The customer portal: how many days after a ticket is resolved its requester may still reopen it
+# (or reply to reopen it); after that they open a new ticket.
+PORTAL_REOPEN_DAYS = env.int("PORTAL_REOPEN_DAYS", default=7)
