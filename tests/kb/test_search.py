@@ -1,0 +1,94 @@
+"""kb.search: visibility, typo correction, synonyms, snippets and suggestions."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from helpdesk.models import User
+from kb import services
+from kb.models import Article, Synonym, Visibility
+from kb.search import article_search, article_suggest
+
+pytestmark = pytest.mark.django_db
+
+
+def _published(agent: User, title: str, body: str, **extra: object) -> Article:
+    article = services.article_create(actor=agent, title=title, body=body, **extra)
+    return services.article_publish(article_id=article.pk, actor=agent)
+
+
+@pytest.fixture
+def articles(agent: User) -> dict[str, Article]:
+    return {
+        "reset": _published(agent, "Reset your password", "Click **Forgot password** on the sign-in page."),
+        "invoice": _published(agent, "Download your invoices", "Invoices are PDFs under Billing."),
+        "internal": _published(
+            agent,
+            "Escalating password incidents",
+            "Page the on-call engineer.",
+            visibility=Visibility.INTERNAL,
+        ),
+        "draft": services.article_create(actor=agent, title="Password draft", body="Not ready."),
+    }
+
+
+def _slugs(query: str, user: object) -> list[str]:
+    return [hit.article.slug for hit in article_search(query, user=user).hits]
+
+
+def test_typo_finds_the_article_and_offers_did_you_mean(articles: dict[str, Article]) -> None:
+    # when
+    results = article_search("pasword rest", user=AnonymousUser())
+    # then
+    assert results.hits[0].article == articles["reset"]
+    assert results.did_you_mean == "password reset"
+
+
+def test_visitors_see_only_published_public_articles_and_agents_also_internal(
+    articles: dict[str, Article], customer: User, agent: User
+) -> None:
+    # when / then
+    assert _slugs("password", AnonymousUser()) == ["reset-your-password"]
+    assert _slugs("password", customer) == ["reset-your-password"]
+    assert sorted(_slugs("password", agent)) == ["escalating-password-incidents", "reset-your-password"]
+
+
+def test_plural_and_synonym_queries_match(articles: dict[str, Article]) -> None:
+    # given
+    Synonym.objects.create(term="receipt", synonyms=["invoice"])
+    # when / then
+    assert _slugs("invoice", AnonymousUser())[0] == "download-your-invoices"
+    assert _slugs("receipts", AnonymousUser())[0] == "download-your-invoices"
+
+
+def test_snippets_highlight_matches_and_escape_article_text(agent: User) -> None:
+    # given
+    _published(agent, "Webhooks", "Send <script>alert(1)</script> webhook events to your endpoint.")
+    # when
+    hit = article_search("webhook endpoint", user=AnonymousUser()).hits[0]
+    # then
+    assert "<mark>endpoint</mark>" in hit.snippet_html
+    assert "<script>" not in hit.snippet_html
+    assert hit.title_html == "<mark>Webhooks</mark>"
+
+
+def test_blank_or_punctuation_query_returns_nothing_without_querying(
+    articles: dict[str, Article], django_assert_num_queries: object
+) -> None:
+    # when / then
+    with django_assert_num_queries(0):  # type: ignore[operator]
+        assert article_search("  ?!  ", user=AnonymousUser()).hits == []
+
+
+def test_suggest_completes_the_last_word_as_a_prefix(articles: dict[str, Article]) -> None:
+    # when
+    suggestions = article_suggest("reset pass", user=AnonymousUser())
+    # then
+    assert suggestions[0].slug == "reset-your-password"
+    assert "password-draft" not in [s.slug for s in suggestions]
+
+
+def test_suggest_ignores_tsquery_syntax(articles: dict[str, Article]) -> None:
+    # when / then: operators are stripped, not passed to to_tsquery
+    assert [s.slug for s in article_suggest("inv&|!:*(", user=AnonymousUser())] == ["download-your-invoices"]
