@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from helpdesk.models import STAFF_ROLES, SupportTier, Team, User
 from sla.clock import SegmentKind
 from sla.models import ClockState, SlaMetric
 from sla.selectors import CHIP_LADDER, ClockOverview, SlaChip, ticket_sla_overview
+from tickets import queues
 from tickets.models import (
     OPEN_STATUS_Q,
     CannedResponse,
@@ -422,35 +423,46 @@ def canned_response_list_for(user: User) -> QuerySet[CannedResponse]:
 class Neighbours:
     previous_id: int | None
     next_id: int | None
+    view_slug: str = queues.DEFAULT_VIEW  # the queue they come from, carried on to the next ticket
+    view_label: str = ""
 
 
-def neighbours_get(user: User, ticket: Ticket) -> Neighbours:
-    """Return the previous and next ticket in the agent's "My open tickets" order.
+def neighbours_get(user: User, ticket: Ticket, *, view_slug: str = "", now: datetime) -> Neighbours:
+    """Return the previous and next ticket in the queue the agent opened this ticket from.
 
-    That order is sla_due_at (soonest first, none last), priority, created_at, id. A ticket that
-    is not in the list has only a next one: the top of the list.
+    `view_slug` names a built-in queue view (the queue page links its rows with `?from=<slug>`);
+    unknown or empty means "My open tickets". The order is the view's own (most urgent SLA first
+    for every view but Recently resolved). A ticket that is not in the list has only a next one:
+    the top of the list.
     """
+    teams = queues.queue_teams(user) if view_slug.startswith("team-") else []
+    view = queues.queue_view_get(view_slug or queues.DEFAULT_VIEW, teams=teams) or queues.queue_view_get(
+        queues.DEFAULT_VIEW, teams=[]
+    )
+    assert view is not None
     ids = list(
         ticket_list_visible_to(user)
         .select_related(None)
         .prefetch_related(None)
-        .filter(OPEN_STATUS_Q, assignee_id=user.pk)
-        .order_by(F("sla_due_at").asc(nulls_last=True), "priority", "created_at", "id")
+        .filter(queues.queue_view_q(view, user=user, now=now))
+        .order_by(*queues.SORTS[view.default_sort][1])
         .values_list("id", flat=True)[:NEIGHBOUR_SCAN_LIMIT]
     )
     if ticket.pk not in ids:
-        return Neighbours(None, ids[0] if ids else None)
+        return Neighbours(None, ids[0] if ids else None, view.slug, view.label)
     index = ids.index(ticket.pk)
     return Neighbours(
         ids[index - 1] if index > 0 else None,
         ids[index + 1] if index + 1 < len(ids) else None,
+        view.slug,
+        view.label,
     )
 
 
 # --- the page -----------------------------------------------------------------------------------------
 
 
-def ticket_page_data(user: User, ticket: Ticket, *, now: datetime) -> dict[str, Any]:
+def ticket_page_data(user: User, ticket: Ticket, *, now: datetime, from_view: str = "") -> dict[str, Any]:
     """Return what the ticket page shows besides its forms; the query count does not grow with messages."""
     messages: list[TicketMessage] = list(message_list_visible_to(user, ticket))
     canned = list(canned_response_list_for(user))
@@ -460,7 +472,7 @@ def ticket_page_data(user: User, ticket: Ticket, *, now: datetime) -> dict[str, 
         "links": link_rows_for(ticket),
         "customer": customer_panel_get(ticket),
         "sla": sla_panel_get(ticket, now=now),
-        "neighbours": neighbours_get(user, ticket),
+        "neighbours": neighbours_get(user, ticket, view_slug=from_view, now=now),
         "canned_responses": canned,
         "canned_bodies": {str(response.pk): response.body for response in canned},
         "now": now,

@@ -227,7 +227,7 @@ def test_rows_show_chip_tier_and_link(web: Client, board: dict[str, Ticket]) -> 
 
     html = response.content.decode()
     ticket = board["at_risk"]
-    assert f'href="/tickets/{ticket.pk}/"' in html
+    assert f'href="/tickets/{ticket.pk}/?from=at-risk"' in html  # next/previous walk this queue
     assert "sla-chip sla-chip--orange" in html
     assert f"tier--{ticket.organization.tier}" in html
 

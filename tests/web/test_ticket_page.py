@@ -557,3 +557,26 @@ def test_a_closed_ticket_offers_no_composer_escalation_or_merge(
     assert 'data-open-dialog="escalate-dialog"' not in body
     assert 'data-open-dialog="merge-dialog"' not in body
     assert 'name="then_status"' not in body
+
+
+def test_next_and_previous_walk_the_queue_the_ticket_was_opened_from(
+    agent_client: Client, customer: User, agent: User
+) -> None:
+    # given: unassigned P1, P2 and P4 tickets and a P3 one assigned to the agent ("All open" is
+    # ordered by SLA due instant: P1, P2, P3, P4)
+    urgent = services.ticket_create(requester=customer, subject="Urgent", priority="p1")
+    middle = services.ticket_create(requester=customer, subject="Middle", priority="p2")
+    calm = services.ticket_create(requester=customer, subject="Calm", priority="p4")
+    mine = services.ticket_create(requester=customer, subject="Mine", priority="p3", assignee=agent)
+
+    # when: the agent opens the middle one from "All open"
+    body = agent_client.get(_url(middle) + "?from=open").content.decode()
+
+    # then: previous and next are its neighbours in that queue, and keep the queue
+    assert f'href="/tickets/{urgent.pk}/?from=open"' in body
+    assert f'href="/tickets/{mine.pk}/?from=open"' in body
+    assert f'href="/tickets/{calm.pk}/?from=open"' not in body
+    assert "Next ticket in All open" in body
+    # and without a queue, "My open tickets" is walked: the middle one is not in it
+    plain = agent_client.get(_url(middle)).content.decode()
+    assert f'href="/tickets/{mine.pk}/?from=mine"' in plain

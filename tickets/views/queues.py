@@ -92,11 +92,13 @@ SEVERITY_LABELS = dict(Severity.choices)
 TIER_LABELS = dict(CustomerTier.choices)
 
 
-def _row(ticket: Ticket, chip: SlaChip | None) -> QueueRow:
+def _row(ticket: Ticket, chip: SlaChip | None, from_view: str) -> QueueRow:
     organization = ticket.organization
+    url = reverse("tickets:detail", kwargs={"ticket_id": ticket.pk})
     return QueueRow(
         ticket=ticket,
-        url=reverse("tickets:detail", kwargs={"ticket_id": ticket.pk}),
+        # The ticket page's next/previous walk this queue.
+        url=f"{url}?from={from_view}" if from_view else url,
         chip=chip,
         status_label=STATUS_SHORT.get(ticket.status) or TicketStatus(ticket.status).label,
         priority_label=PRIORITY_LABELS.get(ticket.priority, ticket.priority),
@@ -186,7 +188,8 @@ def _rows(request: AuthenticatedHttpRequest, queue: QueueContext) -> queues.Queu
         queues.queue_tickets(request.user, queue.state, now=queue.now), number=queue.state.page
     )
     chips = ticket_sla_chips([ticket.pk for ticket in page.rows], now=queue.now) if page.rows else {}
-    page.rows = [_row(ticket, chips.get(ticket.pk)) for ticket in page.rows]  # type: ignore[misc]
+    from_view = "" if queue.state.saved else queue.state.view.slug
+    page.rows = [_row(ticket, chips.get(ticket.pk), from_view) for ticket in page.rows]  # type: ignore[misc]
     return page
 
 

@@ -116,7 +116,9 @@ def _page(
     open_dialog: str = "",
     open_form: Any = None,
 ) -> HttpResponse:
-    context = page_reads.ticket_page_data(request.user, ticket, now=timezone.now())
+    context = page_reads.ticket_page_data(
+        request.user, ticket, now=timezone.now(), from_view=request.GET.get("from", "")[:40]
+    )
     context.update(
         composer=composer or ComposerForm(),
         fields_form=fields_form or _fields_form(request, ticket),
