@@ -9,14 +9,19 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.signing import BadSignature, SignatureExpired, TimestampSigner
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.text import slugify
 
 from helpdesk.exceptions import DomainError
@@ -437,3 +442,191 @@ def notifications_email_due(
                 sent += 1
             Notification.objects.filter(pk=row.pk).update(emailed_at=now)
     return sent
+
+
+# --- Customer self-service accounts ---------------------------------------------------------------
+#
+# Sign-up creates an *inactive* customer; the emailed verification link activates it. "Pending
+# verification" is read from the row itself (inactive and never signed in), so no extra column is
+# needed. Links are signed with TimestampSigner; a link binds the state it was issued for
+# (date_joined for verification, last_login and the password hash for sign-in links), so a link
+# stops working once that state changes: verifying or signing in once uses it up.
+
+
+VERIFY_SALT = "helpdesk.accounts.verify"
+SIGN_IN_LINK_SALT = "helpdesk.accounts.sign-in-link"
+VERIFY_MAX_AGE = timedelta(days=3)
+SIGN_IN_LINK_MAX_AGE = timedelta(minutes=15)
+
+
+class AccountTokenError(DomainError):
+    """A verification or sign-in link that is malformed, expired, used or not for this user."""
+
+    code = "invalid_token"
+
+
+def _is_pending_verification(user: User) -> bool:
+    return not user.is_active and user.last_login is None
+
+
+def _sign_in_state(user: User) -> str:
+    last_login = user.last_login.isoformat() if user.last_login else ""
+    return salted_hmac(SIGN_IN_LINK_SALT, f"{user.pk}:{last_login}:{user.password}").hexdigest()[:32]
+
+
+def _send_account_mail(*, to: str, subject: str, template: str, context: dict[str, Any]) -> None:
+    body = render_to_string(template, context)
+    transaction.on_commit(
+        partial(
+            send_mail,
+            subject=f"[Helpdesk] {subject}",
+            message=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[to],
+        )
+    )
+
+
+def account_verification_token_make(*, user: User) -> str:
+    """Return a signed token that activates this pending customer for VERIFY_MAX_AGE."""
+    return TimestampSigner(salt=VERIFY_SALT).sign_object(
+        {"u": user.pk, "j": user.date_joined.timestamp()}, compress=True
+    )
+
+
+def sign_in_link_token_make(*, user: User) -> str:
+    """Return a signed token that signs this user in once within SIGN_IN_LINK_MAX_AGE."""
+    return TimestampSigner(salt=SIGN_IN_LINK_SALT).sign_object(
+        {"u": user.pk, "s": _sign_in_state(user)}, compress=True
+    )
+
+
+def _unsign(token: str, *, salt: str, max_age: timedelta) -> dict[str, Any]:
+    try:
+        payload = TimestampSigner(salt=salt).unsign_object(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise AccountTokenError("This link has expired.") from error
+    except BadSignature as error:
+        raise AccountTokenError("This link is not valid.") from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
+        raise AccountTokenError("This link is not valid.")
+    return payload
+
+
+@transaction.atomic
+def account_signup(*, email: str, full_name: str, password: str, base_url: str) -> User | None:
+    """Register a customer pending verification and email them the verification link.
+
+    Never reveals whether the address was known: for an existing account nothing is created and
+    the owner is emailed instead (a fresh verification link while still pending, otherwise a
+    "you already have an account" note). Returns the new user, or None when the email was taken.
+    Mail goes out on commit.
+    """
+    email = email.strip().lower()
+    existing = User.objects.filter(email=email).first()
+    if existing is None:
+        try:
+            user = user_create(email=email, full_name=full_name.strip(), password=password, is_active=False)
+        except DomainError:
+            existing = User.objects.filter(email=email).first()
+            if existing is None:
+                raise
+        else:
+            account_verification_send(user=user, base_url=base_url)
+            return user
+    if _is_pending_verification(existing):
+        account_verification_send(user=existing, base_url=base_url)
+    elif existing.is_active:
+        _send_account_mail(
+            to=existing.email,
+            subject="You already have an account",
+            template="helpdesk/accounts/email/already_registered.txt",
+            context={
+                "user": existing,
+                "login_url": base_url + reverse("helpdesk:login"),
+                "reset_url": base_url + reverse("helpdesk:password-reset"),
+            },
+        )
+    # A deactivated account gets no mail: it cannot sign in, and staff decide whether it returns.
+    return None
+
+
+def account_verification_send(*, user: User, base_url: str) -> None:
+    """Email the user a link that activates their pending account (on commit)."""
+    token = account_verification_token_make(user=user)
+    _send_account_mail(
+        to=user.email,
+        subject="Confirm your email address",
+        template="helpdesk/accounts/email/verify.txt",
+        context={
+            "user": user,
+            "url": base_url + reverse("helpdesk:verify", kwargs={"token": token}),
+            "days": VERIFY_MAX_AGE.days,
+        },
+    )
+
+
+@transaction.atomic
+def account_verify(*, token: str) -> User:
+    """Activate the pending customer the token was issued to and return them.
+
+    Raises AccountTokenError when the token is malformed, older than VERIFY_MAX_AGE, or its
+    account is no longer pending verification (already verified, or changed since).
+    """
+    payload = _unsign(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
+    user = User.objects.select_for_update().filter(pk=payload["u"]).first()
+    if (
+        user is None
+        or user.role != Role.CUSTOMER
+        or user.date_joined.timestamp() != payload.get("j")
+        or not _is_pending_verification(user)
+    ):
+        raise AccountTokenError("This link has already been used or is no longer valid.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
+def sign_in_link_send(*, email: str, base_url: str) -> bool:
+    """Email a one-time sign-in link to an active customer with this address (on commit).
+
+    Returns whether a link was sent; callers must not show the difference (it would reveal
+    which addresses have accounts). Agents and inactive users get nothing.
+    """
+    user = User.objects.filter(email=email.strip().lower()).first()
+    if user is None or not user.is_active or user.role != Role.CUSTOMER:
+        return False
+    token = sign_in_link_token_make(user=user)
+    _send_account_mail(
+        to=user.email,
+        subject="Your sign-in link",
+        template="helpdesk/accounts/email/sign_in_link.txt",
+        context={
+            "user": user,
+            "url": base_url + reverse("helpdesk:sign-in-link-redeem", kwargs={"token": token}),
+            "minutes": int(SIGN_IN_LINK_MAX_AGE.total_seconds() // 60),
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def sign_in_link_redeem(*, token: str, now: datetime | None = None) -> User:
+    """Use up a sign-in link and return the user to sign in.
+
+    Marks the sign-in (last_login) here, under a row lock, so a second use of the same link - even
+    a concurrent one - fails. Raises AccountTokenError when the token is malformed, expired, used,
+    or its user is no longer an active customer.
+    """
+    payload = _unsign(token, salt=SIGN_IN_LINK_SALT, max_age=SIGN_IN_LINK_MAX_AGE)
+    user = User.objects.select_for_update().filter(pk=payload["u"]).first()
+    if (
+        user is None
+        or not user.is_active
+        or user.role != Role.CUSTOMER
+        or not constant_time_compare(_sign_in_state(user), str(payload.get("s", "")))
+    ):
+        raise AccountTokenError("This link has already been used or is no longer valid.")
+    user.last_login = now or timezone.now()
+    user.save(update_fields=["last_login"])
+    return user
