@@ -120,6 +120,40 @@ SENTENCES = [
     "Escalated conversations move to the priority queue.",
     "Surveys are sent one hour after a ticket is solved.",
 ]
+# Templates naming a random object ({o}) or context ({c}): with the fixed sentences above alone,
+# every body was a shuffle of 20 sentences, so half the corpus matched any one body word.
+TEMPLATES = [
+    "Before you change the {o}, check who else depends on it.",
+    "The {o} page lists every item with its owner and last change.",
+    "You can filter the {o} list by team, status or date.",
+    "Agents without the right role cannot see the {o} settings.",
+    "A new {o} is available to the team within a minute.",
+    "Renaming the {o} does not break existing links.",
+    "The {o} is copied when you duplicate a workspace.",
+    "Deleting the {o} cannot be undone, so export it first.",
+    "Admins get a weekly summary of {o} changes by email.",
+    "The {o} works the same {c}.",
+    "Most customers set this up {c} in under ten minutes.",
+    "Limits for the {o} depend on your subscription plan.",
+    "If the {o} is greyed out, ask an administrator for access.",
+    "The {o} can be linked to a queue, a brand or a channel.",
+    "Search the {o} by name or by the ID shown in its URL.",
+    "Every change to the {o} shows up in the activity feed.",
+    "Use a test account to try the {o} before rolling it out.",
+    "Sandbox workspaces keep a separate {o} for experiments.",
+    "Time zones affect when the {o} runs or is shown.",
+    "The {o} API endpoint supports pagination and filtering.",
+    "Keyboard shortcuts make the {o} faster to work with.",
+    "A red badge means the {o} needs attention.",
+    "Translations of the {o} follow the customer's language.",
+    "Old versions of the {o} are kept for ninety days.",
+    "Integrations can read the {o} once you grant the scope.",
+    "Set a reminder so nobody forgets to review the {o}.",
+    "Large imports of the {o} run in the background.",
+    "Reports can break down tickets by {o}.",
+    "Give the {o} a clear name so agents find it quickly.",
+    "Billing admins see the {o} in the account overview.",
+]
 
 LOAD_SQL = """
 INSERT INTO kb_article (title, slug, summary, keywords, body, body_html, body_text, state, visibility,
@@ -133,8 +167,13 @@ CROSS JOIN LATERAL (
     SELECT
         v || ' ' || lower(o) || ' ' || c AS title,
         'How to ' || lower(v) || ' the ' || lower(o) || ' ' || c || '.' AS summary,
-        (SELECT string_agg((%(sentences)s::text[])[1 + floor(random() * %(ns)s)::int], ' ')
-         FROM generate_series(1, 8 + (g %% 10)) AS s WHERE g > 0) AS body
+        'This article explains how to ' || lower(v) || ' the ' || lower(o) || ' ' || c || '. ' ||
+        (SELECT string_agg(CASE WHEN random() < 0.3
+                THEN (%(sentences)s::text[])[1 + floor(random() * %(ns)s)::int]
+                ELSE replace(replace((%(templates)s::text[])[1 + floor(random() * %(nt)s)::int],
+                    '{o}', lower((%(objects)s::text[])[1 + floor(random() * %(no)s)::int])),
+                    '{c}', (%(contexts)s::text[])[1 + floor(random() * %(nc)s)::int]) END, ' ')
+         FROM generate_series(1, 6 + (g %% 10)) AS s WHERE g > 0) AS body
     FROM (SELECT
         (%(verbs)s::text[])[1 + floor(random() * %(nv)s)::int] AS v,
         (%(objects)s::text[])[1 + floor(random() * %(no)s)::int] AS o,
@@ -187,6 +226,7 @@ def _load(n: int) -> int:
         cursor.execute(
             LOAD_SQL,
             {"owner": author.pk, "n": n, "sentences": SENTENCES, "ns": len(SENTENCES), "verbs": VERBS,
+             "templates": TEMPLATES, "nt": len(TEMPLATES),
              "nv": len(VERBS), "objects": OBJECTS, "no": len(OBJECTS), "contexts": CONTEXTS, "nc": len(CONTEXTS)},
         )  # fmt: skip
         cursor.execute(VOCABULARY_SQL)
@@ -218,7 +258,8 @@ def _queries(rng: random.Random, count: int) -> list[str]:
         elif kind == 3:
             queries.append(obj.lower())
         else:
-            queries.append(rng.choice(SENTENCES).lower().split(".")[0][:40])
+            sentence = rng.choice([*SENTENCES, *TEMPLATES]).format(o=obj.lower(), c=ctx)
+            queries.append(sentence.lower().split(".")[0][:40])
     return queries
 
 

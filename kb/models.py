@@ -96,11 +96,19 @@ class Article(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+    # The short fields only (title A, summary and keywords B): a small vector whose GIN index picks
+    # the search candidates first, and whose A lexemes answer the as-you-type suggestions.
+    title_vector = models.GeneratedField(
+        expression=_weighted("title", "A") + _weighted("summary", "B") + _weighted("keywords", "B"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["title"]
         indexes = [
             GinIndex(fields=["search_vector"], name="kb_article_search_idx"),
+            GinIndex(fields=["title_vector"], name="kb_article_title_vector_idx"),
             GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="kb_article_title_trgm_idx"),
             models.Index(
                 fields=["review_due_at"],
