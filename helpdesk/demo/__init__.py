@@ -38,6 +38,8 @@ from helpdesk.demo.catalogue import (
 )
 from helpdesk.demo.planner import People, Plan, plan_tickets
 from helpdesk.models import Availability, CustomerTier, Organization, Role, Skill, SupportTier, Team, User
+from kb.demo import demo_articles_publish
+from kb.models import Article
 from sla import services as sla_services
 from tickets import services
 from tickets.models import (
@@ -89,6 +91,8 @@ def demo_seed(*, tickets: int = 1000, seed: int = 0, now: datetime | None = None
         # One SLA re-plan per ticket from its complete event log, not one per replayed step.
         with sla_services.replans_deferred():
             _replay(plans)
+        # A help centre to search: the demo articles, published by the support manager.
+        demo_articles_publish(people.manager)
     counts = {
         "organizations": Organization.objects.count(),
         "users": User.objects.count(),
@@ -99,6 +103,7 @@ def demo_seed(*, tickets: int = 1000, seed: int = 0, now: datetime | None = None
         "events": TicketEvent.objects.count(),
         "merged": Ticket.objects.filter(merged_into__isnull=False).count(),
         "links": TicketLink.objects.count(),
+        "articles": Article.objects.filter(state="published").count(),
     }
     priorities = dict(sorted(Counter(Ticket.objects.values_list("priority", flat=True)).items()))
     return SeedReport(True, "Demo data created.", counts, priorities, time.monotonic() - started)
