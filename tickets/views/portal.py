@@ -23,8 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk.exceptions import DomainError
 from tickets import portal, selectors, services
+from tickets.downloads import attachment_response
 from tickets.forms import add_domain_errors
-from tickets.models import Attachment, Ticket, TicketStatus
+from tickets.models import Ticket, TicketStatus
 from tickets.portal_forms import NewTicketForm, ReplyForm
 
 if TYPE_CHECKING:
@@ -200,20 +201,7 @@ def ticket_reopen(request: AuthenticatedHttpRequest, ticket_id: int) -> HttpResp
 @require_GET
 def attachment_download(request: AuthenticatedHttpRequest, attachment_id: int) -> FileResponse:
     """Stream an attachment of a public message on a ticket the customer may see (404 otherwise)."""
-    try:
-        attachment = selectors.attachment_get_visible(request.user, attachment_id)
-    except Attachment.DoesNotExist as error:
-        raise Http404("No such attachment.") from error
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("The file is missing.") from error
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(request.user, attachment_id)
 
 
 urlpatterns = [

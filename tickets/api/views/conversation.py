@@ -25,7 +25,8 @@ from helpdesk.api.permissions import IsAgent
 from tickets import selectors, services
 from tickets.api import serializers as s
 from tickets.api.views.common import ERRORS, IDEMPOTENCY_HEADER
-from tickets.models import Attachment, Channel, Ticket, TicketEvent, TicketLink, TicketMessage
+from tickets.downloads import attachment_response
+from tickets.models import Channel, Ticket, TicketEvent, TicketLink, TicketMessage
 
 
 def _clean_filename(name: str) -> str:
@@ -205,17 +206,4 @@ class AttachmentDownloadView(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        try:
-            attachment = selectors.attachment_get_visible(request.user, pk)
-        except Attachment.DoesNotExist as error:
-            raise Http404("No such attachment.") from error
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError as error:
-            raise Http404("The file is missing.") from error
-        response = FileResponse(
-            handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(request.user, pk)
