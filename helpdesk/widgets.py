@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -26,23 +27,32 @@ class _RenderedInPython:
         if widget.allow_multiple_selected:
             final_attrs["multiple"] = True
         selected = set(widget.format_value(value))
-        parts = [format_html('<select name="{}"{}>', name, flatatt(final_attrs))]
-        for option_value, option_label in widget.choices:
-            if isinstance(option_label, (list, tuple)):
-                parts.append(format_html('<optgroup label="{}">', option_value))
-                parts.extend(self._option(value_, label, selected) for value_, label in option_label)
-                parts.append("</optgroup>")
-            else:
-                parts.append(self._option(option_value, option_label, selected))
-        parts.append("</select>")
-        return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped by format_html
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(final_attrs),
+            options_html(widget.choices, selected),
+        )
 
-    @staticmethod
-    def _option(value: Any, label: Any, selected: set[str]) -> str:
-        text = "" if value is None else str(value)
-        if text in selected:
-            return format_html('<option value="{}" selected>{}</option>', text, label)
-        return format_html('<option value="{}">{}</option>', text, label)
+
+def options_html(choices: Iterable[tuple[Any, Any]], selected: set[str]) -> SafeString:
+    """Return <option>s (and <optgroup>s) for (value, label) choices, those in `selected` selected."""
+    parts = []
+    for option_value, option_label in choices:
+        if isinstance(option_label, (list, tuple)):
+            parts.append(format_html('<optgroup label="{}">', option_value))
+            parts.extend(_option(value_, label, selected) for value_, label in option_label)
+            parts.append("</optgroup>")
+        else:
+            parts.append(_option(option_value, option_label, selected))
+    return mark_safe("".join(parts))  # noqa: S308 - every part is escaped by format_html
+
+
+def _option(value: Any, label: Any, selected: set[str]) -> str:
+    text = "" if value is None else str(value)
+    if text in selected:
+        return format_html('<option value="{}" selected>{}</option>', text, label)
+    return format_html('<option value="{}">{}</option>', text, label)
 
 
 class FastSelect(_RenderedInPython, forms.Select):

@@ -298,6 +298,7 @@ __all__ = [
     "calendar_is_in_use",
     "calendar_is_referenced",
     "calendar_list",
+    "chip_for",
     "clock_chip",
     "policy_is_in_use",
     "policy_list",
@@ -335,25 +336,53 @@ class SlaChip:
         return self.left is not None and self.left < timedelta(0)
 
 
-def _chip_colour(percent: float) -> str:
-    return next(colour for floor, colour in CHIP_LADDER if percent >= floor)
+def chip_for(
+    *,
+    metric: str,
+    label: str,
+    state: str,
+    percent: float,
+    due_at: datetime | None,
+    now: datetime,
+    pause_reason: str = "",
+) -> SlaChip:
+    """Return the chip of a clock in `state` with `percent` of its target used, as of `now`.
+
+    Past its due instant a running clock is breached whatever the percentage says (the sweep
+    records the breach within seconds); otherwise CHIP_LADDER picks the colour.
+    """
+    if state == ClockState.PAUSED:
+        return SlaChip("paused", metric, label, None, percent, None, pause_reason)
+    if state != ClockState.RUNNING:
+        return SlaChip("none", metric, label)
+    left = due_at - now if due_at else None
+    if left is not None and left <= timedelta(0):
+        colour = "breached"
+    else:
+        colour = next(colour for floor, colour in CHIP_LADDER if percent >= floor)
+    return SlaChip(colour, metric, label, due_at, round(percent, 1), left)
 
 
 def clock_chip(clock: SlaClock, now: datetime) -> SlaChip:
     """Return the chip of one stored clock as of `now` (running time since the last re-plan added)."""
-    label = clock.get_metric_display()
-    if clock.state == ClockState.PAUSED:
-        return SlaChip("paused", clock.metric, label, None, 0.0, None, clock.pause_reason)
-    if clock.state != ClockState.RUNNING:
-        return SlaChip("none", clock.metric, label)
-    elapsed = timedelta(seconds=clock.elapsed_seconds)
-    if clock.computed_at < now:
-        calendar = calendars_load([clock.calendar_id])[clock.calendar_id]
-        elapsed += pure_calendars.business_time_between(calendar, clock.computed_at, now)
-    percent = 100 * elapsed.total_seconds() / clock.target_seconds if clock.target_seconds else 0.0
-    left = clock.due_at - now if clock.due_at else None
-    colour = "breached" if left is not None and left <= timedelta(0) else _chip_colour(percent)
-    return SlaChip(colour, clock.metric, label, clock.due_at, round(percent, 1), left)
+    percent = 0.0
+    if clock.state == ClockState.RUNNING:
+        elapsed = timedelta(seconds=clock.elapsed_seconds)
+        if clock.computed_at < now:
+            calendar = calendars_load([clock.calendar_id])[clock.calendar_id]
+            elapsed += pure_calendars.business_time_between(calendar, clock.computed_at, now)
+        percent = (
+            round(100 * elapsed.total_seconds() / clock.target_seconds, 1) if clock.target_seconds else 0.0
+        )
+    return chip_for(
+        metric=clock.metric,
+        label=clock.get_metric_display(),
+        state=clock.state,
+        percent=percent,
+        due_at=clock.due_at,
+        now=now,
+        pause_reason=clock.pause_reason,
+    )
 
 
 def ticket_sla_chips(ticket_ids: Sequence[int], *, now: datetime) -> dict[int, SlaChip]:

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from helpdesk.models import STAFF_ROLES, SupportTier, Team, User
 from sla.clock import SegmentKind
 from sla.models import ClockState, SlaMetric
-from sla.selectors import CHIP_LADDER, ClockOverview, SlaChip, ticket_sla_overview
+from sla.selectors import ClockOverview, SlaChip, chip_for, ticket_sla_overview
 from tickets import queues
 from tickets.models import (
     OPEN_STATUS_Q,
@@ -296,17 +296,15 @@ class ClockRow:
 
 
 def _chip_for(overview: ClockOverview, label: str, now: datetime) -> SlaChip:
-    metric = overview.clock.metric
-    if overview.state == ClockState.PAUSED:
-        return SlaChip("paused", metric, label, None, overview.percent, None, overview.pause_reason)
-    if overview.state != ClockState.RUNNING:
-        return SlaChip("none", metric, label)
-    left = overview.due_at - now if overview.due_at else None
-    if left is not None and left <= timedelta(0):
-        colour = "breached"
-    else:
-        colour = next(colour for floor, colour in CHIP_LADDER if overview.percent >= floor)
-    return SlaChip(colour, metric, label, overview.due_at, overview.percent, left)
+    return chip_for(
+        metric=overview.clock.metric,
+        label=label,
+        state=overview.state,
+        percent=overview.percent,
+        due_at=overview.due_at,
+        now=now,
+        pause_reason=overview.pause_reason,
+    )
 
 
 TIMELINE_SHOWN = 24  # the latest segments of a clock's timeline the panel draws and lists

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
@@ -41,7 +40,7 @@ def instant(value: datetime | None, style: str = "short") -> str:
     if value is None:
         return mark_safe('<span class="muted">—</span>')
     local = timezone.localtime(value)
-    today = _today(local.tzinfo)
+    today = timezone.localtime(timezone.now(), local.tzinfo).date()
     if style == "full":
         text = local.strftime("%d %b %Y %H:%M")
     elif local.date() == today:
@@ -53,8 +52,3 @@ def instant(value: datetime | None, style: str = "short") -> str:
     exact = local.strftime("%A %d %B %Y, %H:%M:%S %Z (UTC%z)")
     # The parts are a timestamp and strftime output of fixed formats: nothing to escape.
     return mark_safe(f'<time datetime="{value.isoformat(timespec="seconds")}" title="{exact}">{text}</time>')  # noqa: S308
-
-
-def _today(zone: Any) -> date:
-    # A page shows dozens of instants; the local date is the same for all of them.
-    return timezone.localtime(timezone.now(), zone).date()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -375,16 +375,19 @@ def _replan_ticket(
             writes.updated.append(orphan)
             writes.changed.update(["state", "next_check_at", "ended_at"])
         result.append(orphan)
-    due = ticket_due_at(result)
+    due = ticket_due_at((row.state, row.due_at) for row in result)
     if due != ticket.sla_due_at:
         ticket.sla_due_at = due
         writes.tickets.append(ticket)
     return result
 
 
-def ticket_due_at(clocks: Sequence[SlaClock]) -> datetime | None:
-    """Return the soonest due instant of the running clocks (what queues sort tickets by)."""
-    return min((row.due_at for row in clocks if row.state == ClockState.RUNNING and row.due_at), default=None)
+def ticket_due_at(clocks: Iterable[tuple[str, datetime | None]]) -> datetime | None:
+    """Return the soonest due instant of the running clocks, given as (state, due_at) pairs.
+
+    What queues sort tickets by (Ticket.sla_due_at).
+    """
+    return min((due for state, due in clocks if state == ClockState.RUNNING and due), default=None)
 
 
 @transaction.atomic(savepoint=False)
@@ -486,14 +489,7 @@ def clocks_check(*, ticket_id: int, now: datetime) -> list[str]:
     ticket = ticket_selectors.ticket_get_for_sla(ticket_id)
     problems = []
     plans = clocks_plan(ticket=ticket, version=ticket_sla.policy_version, now=now)
-    due = min(
-        (
-            plan.fields["due_at"]
-            for plan in plans
-            if plan.fields["state"] == ClockState.RUNNING and plan.fields["due_at"]
-        ),
-        default=None,
-    )
+    due = ticket_due_at((plan.fields["state"], plan.fields["due_at"]) for plan in plans)
     if ticket.sla_due_at != due:
         problems.append(f"#{ticket_id}: sla_due_at stored {ticket.sla_due_at} != replayed {due}")
     for plan in plans:

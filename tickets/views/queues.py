@@ -20,13 +20,12 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.exceptions import DomainError
 from helpdesk.models import CustomerTier, SavedView, Team, User
 from helpdesk.templatetags.helpdesk_tags import instant
+from helpdesk.widgets import options_html
 from sla.selectors import SlaChip, ticket_sla_chips
 from tickets import queues, services
 from tickets.models import Priority, Severity, Ticket, TicketStatus
@@ -273,16 +272,9 @@ def _options(field: forms.BoundField) -> str:
     chosen = (
         set()
         if value in (None, "")
-        else {str(v) for v in (value if isinstance(value, list | tuple) else [value])}
+        else {str(v) for v in (value if isinstance(value, list | tuple) else [value])} - {""}
     )
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (choice, mark_safe(" selected") if choice and str(choice) in chosen else "", label)
-            for choice, label in field.field.choices  # type: ignore[attr-defined]
-        ),
-    )
+    return options_html(field.field.choices, chosen)  # type: ignore[attr-defined]
 
 
 def _filter_hidden_inputs(state: queues.QueueState) -> list[tuple[str, str]]:
