@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kb import views
+from kb.views import help_centre as views
 
 app_name = "kb"
 
