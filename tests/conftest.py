@@ -13,6 +13,8 @@ from tests.factories import AgentFactory, CustomerFactory, OrganizationFactory, 
 def _isolated_redis_rate_limits(settings: pytest.FixtureRequest) -> None:
     """Keep rate limiting out of the way unless a test asks for it."""
     settings.API_RATE_LIMIT_PER_MINUTE = 100_000
+    settings.ACCOUNT_MAIL_PER_ADDRESS_PER_HOUR = 100_000
+    settings.ACCOUNT_MAIL_PER_IP_PER_HOUR = 100_000
 
 
 @pytest.fixture(autouse=True)

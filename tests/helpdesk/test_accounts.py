@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
@@ -354,3 +355,43 @@ def test_sign_in_link_request_form_errors_are_shown_inline(client: Client) -> No
     assert 'id="id_email_errors"' in html
     assert 'value="not-an-email"' in html
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("url", "fields"),
+    [
+        ("/account/password-reset/", {}),
+        ("/account/magic-link/", {}),
+        (
+            "/account/signup/",
+            {"full_name": "Flood", "password1": "a-Long-pass-42!", "password2": "a-Long-pass-42!"},
+        ),
+    ],
+)
+def test_account_emails_to_one_address_are_rate_limited(
+    client: Client, customer: User, settings: Any, url: str, fields: dict[str, str]
+) -> None:
+    # given: two e-mails an hour per address; a fresh address so earlier runs do not count
+    settings.ACCOUNT_MAIL_PER_ADDRESS_PER_HOUR = 2
+    email = f"flood-{uuid.uuid4().hex[:12]}@acme.test"
+    User.objects.filter(pk=customer.pk).update(email=email)
+    posts = [client.post(url, {"email": email, **fields}) for _ in range(3)]
+    # then: the third is refused on the form, and no third e-mail leaves
+    assert [p.status_code for p in posts[:2]] in ([302, 302], [302, 400])
+    assert posts[2].status_code == 429
+    assert "Too many e-mails were requested" in posts[2].content.decode()
+    assert len(mail.outbox) <= 2
+
+
+def test_account_emails_from_one_client_are_rate_limited(client: Client, settings: Any) -> None:
+    # given: three account e-mails an hour from one IP
+    settings.ACCOUNT_MAIL_PER_IP_PER_HOUR = 3
+    ip = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    statuses = [
+        client.post(
+            "/account/magic-link/", {"email": f"nobody{i}-{uuid.uuid4().hex[:6]}@x.test"}, REMOTE_ADDR=ip
+        ).status_code
+        for i in range(4)
+    ]
+    # then
+    assert statuses == [302, 302, 302, 429]
