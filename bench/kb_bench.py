@@ -6,7 +6,7 @@ statement (the generated search_vector column fills itself), learns the vocabula
 Then it times kb.search.article_search and kb.search.article_suggest in-process over a few hundred
 varied queries (corpus queries with typos and synonyms, generated two- and three-word queries,
 question phrasing, as-you-type prefixes) and prints median and p95 (targets: search ≤ 30 ms,
-suggest ≤ 20 ms).
+suggest ≤ 20 ms), and how many SQL statements the calls ran (counted in a separate, untimed pass).
 
     .venv/bin/python bench/kb_bench.py --articles 20000
 """
@@ -291,8 +291,23 @@ def _time(label: str, call: Callable[[str], Any], inputs: list[str]) -> dict[str
         "max_ms": ordered[-1],
     }
     print(f"{label:8} n={result['n']:4d}  median={result['median_ms']:6.2f} ms  "
-          f"p95={result['p95_ms']:6.2f} ms  max={result['max_ms']:6.2f} ms")  # fmt: skip
+          f"p95={result['p95_ms']:6.2f} ms  max={result['max_ms']:6.2f} ms  "
+          f"statements per call: {_statements(call, inputs)}")  # fmt: skip
     return result
+
+
+def _statements(call: Callable[[str], Any], inputs: list[str]) -> str:
+    """Count the SQL statements of each call, in an untimed pass."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for value in inputs:
+        with CaptureQueriesContext(connection) as captured:
+            call(value)
+        counts.append(len(captured.captured_queries))
+    histogram = ", ".join(f"{n}: {counts.count(n)}" for n in sorted(set(counts)))
+    return f"mean {statistics.mean(counts):.2f} ({histogram})"
 
 
 def main() -> None:

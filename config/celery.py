@@ -46,4 +46,11 @@ app.conf.beat_schedule = {
         "task": "helpdesk.purge_idempotency_keys",
         "schedule": 3600.0,
     },
+    # Review reminders are due by the day (a week ahead, then on the date); hourly is prompt
+    # enough, and each article is claimed once per review date, so overlapping runs are harmless.
+    "kb-remind-review-due": {
+        "task": "kb.remind_review_due",
+        "schedule": 3600.0,
+        "options": {"expires": 1800},
+    },
 }

@@ -433,9 +433,14 @@ def notifications_email_due(
                 break
             if row.recipient.is_active and row.recipient.email:
                 ticket = f" (ticket #{row.ticket_id})" if row.ticket_id else ""
+                where = (
+                    settings.SITE_URL + reverse("tickets:detail", args=[row.ticket_id])
+                    if row.ticket_id
+                    else settings.SITE_URL + reverse("helpdesk:notifications")
+                )
                 send_mail(
                     subject=f"[Helpdesk] {row.title}",
-                    message=f"{row.title}{ticket}\n\nOpen the helpdesk to see the details.",
+                    message=f"{row.title}{ticket}\n\nSee the details: {where}",
                     from_email=settings.DEFAULT_FROM_EMAIL,
                     recipient_list=[row.recipient.email],
                 )

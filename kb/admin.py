@@ -11,7 +11,15 @@ from django.http import HttpRequest
 from helpdesk.admin_base import EstimatedCountPaginator, ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin
 from helpdesk.exceptions import DomainError
 from kb import services
-from kb.models import Article, ArticleFeedback, ArticleRevision, Category, SearchLog, Synonym
+from kb.models import (
+    Article,
+    ArticleFeedback,
+    ArticleRevision,
+    Category,
+    DeflectionAttempt,
+    SearchLog,
+    Synonym,
+)
 
 
 @admin.register(Category)
@@ -102,9 +110,17 @@ class SearchLogAdmin(ReadOnlyModelAdmin):
         "result_count",
         "corrected_query",
         "clicked_article",
-        "followed_by_ticket",
+        "source",
         "created_at",
     )
-    list_filter = ("followed_by_ticket", "source")
+    list_filter = ("source",)
+    search_fields = ("query",)
+    paginator = EstimatedCountPaginator
+
+
+@admin.register(DeflectionAttempt)
+class DeflectionAttemptAdmin(ReadOnlyModelAdmin):
+    list_display = ("started_at", "user", "query", "result_count", "suggested", "opened_article", "opened_at")
+    list_filter = ("suggested",)
     search_fields = ("query",)
     paginator = EstimatedCountPaginator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 import unicodedata
@@ -95,3 +96,39 @@ def normalize_query(raw: str) -> str:
 def query_tokens(normalized: str) -> list[str]:
     """Split a normalized query into search words (letters and digits only)."""
     return [token for token in re.split(r"[^a-z0-9]+", normalized) if token]
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "same", "added", "removed" or "gap" (unchanged lines left out)
+    old_number: int | None
+    new_number: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    label: str
+    lines: list[DiffLine]
+    added: int
+    removed: int
+
+
+def diff_lines(old: str, new: str, *, context: int = 3) -> list[DiffLine]:
+    """Return a line diff of two texts with `context` unchanged lines around each change. Pure."""
+    before, after = old.splitlines(), new.splitlines()
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    lines: list[DiffLine] = []
+    for index, group in enumerate(matcher.get_grouped_opcodes(context)):
+        if index:
+            lines.append(DiffLine("gap", None, None, ""))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines += [
+                    DiffLine("same", i + 1, j + 1, before[i])
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                ]
+                continue
+            lines += [DiffLine("removed", i + 1, None, before[i]) for i in range(i1, i2)]
+            lines += [DiffLine("added", None, j + 1, after[j]) for j in range(j1, j2)]
+    return lines

@@ -16,6 +16,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Func, Q
 from django.urls import reverse
+from django.utils import timezone
 
 REVIEW_INTERVAL = timedelta(days=182)  # "Content freshness: reviewed in 6 months" (KB strategy)
 MAX_CATEGORY_DEPTH = 3
@@ -81,7 +82,20 @@ class Article(models.Model):
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
     )
     tags = models.ManyToManyField("tickets.Tag", blank=True, related_name="kb_articles")
+    # The ticket categories this article answers: what the coverage report counts as covered.
+    ticket_categories = models.ManyToManyField(
+        "tickets.Category",
+        blank=True,
+        related_name="kb_articles",
+        help_text="Ticket categories this article answers (the coverage report's link).",
+    )
+    # The resolved ticket this article was drafted from ("Turn into a help article"), if any.
+    source_ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     review_due_at = models.DateTimeField(null=True, blank=True)
+    # When the owner was last emailed about the review (kb.services.article_review_reminders_send).
+    review_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -211,7 +225,6 @@ class SearchLog(models.Model):
     session_key = models.CharField(max_length=40, blank=True)
     source = models.CharField(max_length=16, default="help")  # help, portal, api
     created_at = models.DateTimeField(auto_now_add=True)
-    followed_by_ticket = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -221,6 +234,53 @@ class SearchLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query!r} ({self.result_count})"
+
+
+class DeflectionAttempt(models.Model):
+    """A customer starting a ticket in the portal: the suggestions they saw, the one they opened.
+
+    Keyed by the new-ticket form's one-time token, which also becomes the filed ticket's
+    `external_id` (source "portal-form"), so whether the customer then filed anyway or left is read
+    from the tickets table (kb.reports), never written back by the ticket path.
+    """
+
+    token = models.CharField(max_length=120, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    visitor = models.CharField(max_length=40, blank=True)  # the help centre's visitor id (session)
+    query = models.CharField(max_length=200, blank=True)  # the subject as last typed, normalized
+    result_count = models.PositiveIntegerField(default=0)  # suggestions shown for it
+    suggested = models.BooleanField(default=False)  # at least one suggestion was ever shown
+    opened_article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["started_at"], name="kb_deflection_started_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.token[:8]}… {self.query!r}"
+
+
+class ArticleInsertion(models.Model):
+    """An agent inserted a link to this article into a reply on a ticket (knowledge-assisted).
+
+    A reply counts as knowledge-assisted once a public agent message on the ticket carries the
+    link after this moment (kb.reports.knowledge_assisted).
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="insertions")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    inserted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["inserted_at"], name="kb_insertion_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} into #{self.ticket_id}"
 
 
 class SearchTerm(models.Model):

@@ -9,41 +9,41 @@
 3. Still nothing: the groups are ORed, so a question with an extra word still finds something.
 4. Fewer than MIN_HITS: titles similar to the query (pg_trgm word similarity) fill up the list.
 
-Snippets come from ts_headline over the few rows shown, in a second query.
+The statements are written by hand (compiling the ORM's SearchQuery trees cost more than running
+them), and each step is one statement: the ranking picks candidates, ranks and highlights the rows
+shown; after a typo the vocabulary is asked once for every unknown word, and one statement ranks
+the first retry that finds anything (the corrected AND, else the OR). Which articles a reader may
+see is `selectors.article_list_published_for`, whose WHERE clause is compiled into each statement.
 """
 
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cache, reduce
 
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchRank,
-    TrigramSimilarity,
-    TrigramWordSimilarity,
-)
-from django.db.models import F, FloatField, QuerySet
-from django.db.models.functions import Cast
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import connection
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from helpdesk.models import User
 from kb import selectors
 from kb.content import normalize_query, query_tokens
-from kb.models import Article, SearchTerm, Synonym
+from kb.models import Article
 
-CONFIG = "english"
 MIN_HITS = 3
 CANDIDATES = 100
 CORRECTION_SIMILARITY = 0.3
-TITLE_WORD_SIMILARITY = 0.45
 # Private-use characters mark highlights inside ts_headline output, so the text can be escaped
 # before the marks become <mark> tags.
 _OPEN, _CLOSE = "\ue000", "\ue001"
+# Loaded for every hit (what the previous ORM query loaded); the long text columns and the
+# vectors stay in the database.
+_UNLOADED_FIELDS = frozenset({"body", "body_html", "body_text", "search_vector", "title_vector"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,61 @@ class Suggestion:
     title: str
     slug: str
     summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Sql:
+    """A fragment of SQL with its %s parameters, in order."""
+
+    text: str
+    params: tuple[object, ...] = ()
+
+
+def _value(value: object) -> _Sql:
+    return _Sql("%s", (value,))
+
+
+def _sql(template: str, **parts: _Sql) -> _Sql:
+    """Fill `{name}` slots of `template` with fragments, keeping their parameters in text order.
+
+    Values only ever enter as parameters: a template holds no %s of its own (and writes a literal
+    % as %%), so the order of the parameters is the order of the slots.
+    """
+    text: list[str] = []
+    params: list[object] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        text.append(literal)
+        if name is not None:
+            part = parts[name]
+            text.append(part.text)
+            params.extend(part.params)
+    return _Sql("".join(text), tuple(params))
+
+
+def _concat(parts: Sequence[_Sql], separator: str = " ") -> _Sql:
+    return _Sql(separator.join(part.text for part in parts), tuple(p for part in parts for p in part.params))
+
+
+def _fetch(statement: _Sql) -> list[tuple[object, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement.text, statement.params)
+        return cursor.fetchall()
+
+
+def _visible_to(user: User | AnonymousUser | None) -> _Sql:
+    """Return the selector's WHERE clause for `user` (columns qualified with "kb_article")."""
+    query = selectors.article_list_published_for(user).query
+    # The clause is pasted into statements over kb_article alone; a rule that needed a join
+    # would have to be written into them, so fail loudly rather than drop it.
+    if set(query.alias_map) - {Article._meta.db_table}:
+        raise NotImplementedError("kb.search needs the visibility rule to filter kb_article alone")
+    try:
+        where, params = query.get_compiler(connection=connection).compile(query.where)
+    except FullResultSet:
+        return _Sql("TRUE")
+    except EmptyResultSet:
+        return _Sql("FALSE")
+    return _Sql(f"({where})", tuple(params))
 
 
 def _singular(word: str) -> str:
@@ -89,7 +144,7 @@ def synonym_map() -> dict[str, list[str]]:
     Keys are singularized word by word, so "receipts" finds the row for "receipt".
     """
     mapping: dict[str, set[str]] = {}
-    for term, synonyms in Synonym.objects.values_list("term", "synonyms"):
+    for term, synonyms in _fetch(_Sql("SELECT term, synonyms FROM kb_synonym")):
         group = {normalize_query(term), *(normalize_query(s) for s in synonyms)} - {""}
         for word in group:
             mapping.setdefault(_key(word), set()).update(group - {word})
@@ -109,57 +164,137 @@ def _groups(tokens: list[str], synonyms: dict[str, list[str]]) -> list[list[str]
     return groups
 
 
-def _tsquery(groups: list[list[str]], *, match_all: bool) -> SearchQuery:
-    def alternatives(group: list[str]) -> SearchQuery:
-        return reduce(
-            lambda left, right: left | right,
-            (SearchQuery(word, config=CONFIG, search_type="plain") for word in group),
-        )
-
-    combine = (lambda left, right: left & right) if match_all else (lambda left, right: left | right)
-    return reduce(combine, (alternatives(group) for group in groups))
+def _joined(parts: Sequence[_Sql], operator: str) -> _Sql:
+    return reduce(lambda left, right: _sql(f"({{left}} {operator} {{right}})", left=left, right=right), parts)
 
 
-def _candidates(articles: QuerySet[Article], query: SearchQuery) -> QuerySet[Article]:
-    # Ranking reads every matching vector; a query that matches thousands of articles ("open the
-    # settings") would take hundreds of ms. So only a bounded candidate set is ranked: the first
-    # CANDIDATES title/summary/keyword matches (small title_vector with its own GIN index), plus
-    # the first CANDIDATES matches anywhere, so body-only hits still surface. Neither subquery is
-    # ordered: ordering would read every match, which is what the LIMIT is there to avoid.
-    by_title = articles.filter(title_vector=query).order_by().values("pk")[:CANDIDATES]
-    by_body = articles.filter(search_vector=query).order_by().values("pk")[:CANDIDATES]
-    return articles.filter(pk__in=by_title.union(by_body))
+def _tsquery(groups: list[list[str]], *, match_all: bool) -> _Sql:
+    """Return the tsquery: each group's words ORed, the groups ANDed (or ORed)."""
+    alternatives = [
+        _joined([_sql("plainto_tsquery('english', {word})", word=_value(word)) for word in group], "||")
+        for group in groups
+    ]
+    return _joined(alternatives, "&&" if match_all else "||")
 
 
-def _ranked(articles: QuerySet[Article], query: SearchQuery, text: str, limit: int) -> list[Article]:
-    rank = SearchRank(F("search_vector"), query, cover_density=True) + 0.1 * Cast(
-        TrigramWordSimilarity(text, "title"), FloatField()
+# Ranking reads every matching vector; a query that matches thousands of articles ("open the
+# settings") would take hundreds of ms. So only a bounded candidate set is ranked: the first
+# CANDIDATES title/summary/keyword matches (small title_vector with its own GIN index), plus the
+# first CANDIDATES matches anywhere, so body-only hits still surface. Neither subquery is ordered:
+# ordering would read every match, which is what the LIMIT is there to avoid.
+_RANKED = """
+    SELECT a.id, a.view_count,
+        ts_rank_cd(a.search_vector, {query}) + 0.1 * word_similarity({text}, a.title)::double precision AS score
+    FROM kb_article a
+    WHERE {gate} AND a.id IN (
+        (SELECT id FROM kb_article WHERE {visible} AND title_vector @@ {query} LIMIT {candidates})
+        UNION
+        (SELECT id FROM kb_article WHERE {visible} AND search_vector @@ {query} LIMIT {candidates})
     )
-    return list(
-        _candidates(articles, query)
-        .defer("body", "body_html", "body_text")
-        .annotate(rank=rank)
-        .order_by("-rank", "-view_count", "pk")[:limit]
+    ORDER BY score DESC, a.view_count DESC, a.id
+    LIMIT {limit}"""
+
+# The rows shown, with ts_headline (it re-parses the text, so it runs for them alone).
+_SHOWN = """
+    SELECT {columns}, {variant},
+        ts_headline('english', a.title, {query}, {title_options}),
+        ts_headline('english', a.body_text, {query}, {body_options})
+    FROM ({rows}) shown JOIN kb_article a ON a.id = shown.id
+    ORDER BY shown.score DESC, shown.view_count DESC, shown.id"""
+
+# Similar titles fill up a short list: pg_trgm's `title %> text` is word similarity of the text to
+# some extent of the title ≥ pg_trgm.word_similarity_threshold (0.6 unless configured), the
+# condition its title index answers. A statement of its own, run only when needed: to estimate
+# `%>`, the planner computes the similarity against the column's statistics (~1 ms).
+_SIMILAR_TITLES = """
+    SELECT id, 0 AS view_count, word_similarity({text}, title)::double precision AS score
+    FROM kb_article
+    WHERE {visible} AND title %%> {text} AND id <> ALL({exclude}::bigint[])
+    ORDER BY score DESC, id
+    LIMIT {limit}"""
+
+_HEADLINE = f"StartSel={_OPEN}, StopSel={_CLOSE}"
+_TITLE_OPTIONS = _value(f"{_HEADLINE}, HighlightAll=true")
+_BODY_OPTIONS = _value(f"{_HEADLINE}, MaxWords=35, MinWords=15, MaxFragments=2")
+
+
+@cache
+def _article_columns() -> tuple[list[str], _Sql]:
+    fields = [f for f in Article._meta.concrete_fields if f.attname not in _UNLOADED_FIELDS]
+    return [f.attname for f in fields], _Sql(", ".join(f'a."{f.column}"' for f in fields))
+
+
+def _shown(rows: _Sql, *, query: _Sql, variant: _Sql = _Sql("NULL")) -> list[tuple[SearchHit, int | None]]:
+    """Load the articles of `rows` (id, view_count, score) with highlights from `query`."""
+    names, columns = _article_columns()
+    statement = _sql(_SHOWN, columns=columns, variant=variant, query=query, rows=rows,
+                     title_options=_TITLE_OPTIONS, body_options=_BODY_OPTIONS)  # fmt: skip
+    shown = []
+    for *values, row_variant, title, body in _fetch(statement):
+        article = Article.from_db(connection.alias, names, values)
+        snippet = body if _OPEN in body else (article.summary or body)
+        shown.append((SearchHit(article, _marked(title), _marked(snippet)), row_variant))
+    return shown
+
+
+def _ranked(
+    queries: Sequence[_Sql], *, text: str, visible: _Sql, limit: int
+) -> tuple[list[SearchHit], int | None]:
+    """Rank the first of `queries` that finds anything; return its hits and its index.
+
+    One statement: each query after the first runs only when the ones before it found nothing.
+    """
+    ctes, found = [], []
+    for index, query in enumerate(queries):
+        name = _Sql(f"v{index}")
+        gate = " AND ".join(f"NOT EXISTS (SELECT FROM v{earlier})" for earlier in range(index)) or "TRUE"
+        ranked = _sql(_RANKED, query=query, text=_value(text), gate=_Sql(gate), visible=visible,
+                      candidates=_value(CANDIDATES), limit=_value(limit))  # fmt: skip
+        ctes.append(_sql("{name} AS ({ranked})", name=name, ranked=ranked))
+        found.append(_sql("SELECT *, {index} AS variant FROM {name}", index=_value(index), name=name))
+    # Highlight with the query that found the row.
+    highlight = _concat([_sql(" WHEN {index} THEN {query}", index=_value(index), query=query)
+                         for index, query in enumerate(queries)])  # fmt: skip
+    rows = _sql("WITH {ctes} {found}", ctes=_concat(ctes, ", "), found=_concat(found, " UNION ALL "))
+    shown = _shown(
+        rows, query=_sql("CASE shown.variant{cases} END", cases=highlight), variant=_Sql("shown.variant")
     )
+    return [hit for hit, _ in shown], (shown[0][1] if shown else None)
+
+
+def _similar_titles(
+    text: str, *, visible: _Sql, exclude: list[SearchHit], limit: int, highlight: _Sql
+) -> list[SearchHit]:
+    rows = _sql(_SIMILAR_TITLES, text=_value(text), visible=visible, limit=_value(limit),
+                exclude=_value([hit.article.pk for hit in exclude]))  # fmt: skip
+    return [hit for hit, _ in _shown(rows, query=highlight)]
+
+
+# For each word missing from the vocabulary, its nearest neighbour: `%` (pg_trgm's
+# similarity_threshold, 0.3 by default) is what the trigram index answers.
+_CORRECTIONS = """
+    SELECT token, (
+        SELECT word FROM kb_searchterm
+        WHERE word %% token AND similarity(word, token) >= {similarity}
+        ORDER BY similarity(word, token) DESC, word
+        LIMIT 1
+    )
+    FROM unnest({tokens}::text[]) AS token
+    WHERE NOT EXISTS (SELECT FROM kb_searchterm WHERE word = token)"""
+
+
+def _correctable(tokens: list[str]) -> list[str]:
+    return sorted({token for token in tokens if len(token) >= 3 and not token.isdigit()})
 
 
 def _correct(tokens: list[str]) -> list[str]:
-    known = set(SearchTerm.objects.filter(word__in=tokens).values_list("word", flat=True))
-    corrected = []
-    for token in tokens:
-        if token in known or len(token) < 3 or token.isdigit():
-            corrected.append(token)
-            continue
-        best = (
-            SearchTerm.objects.filter(word__trigram_similar=token)
-            .annotate(similarity=TrigramSimilarity("word", token))
-            .filter(similarity__gte=CORRECTION_SIMILARITY)
-            .order_by("-similarity", "word")
-            .values_list("word", flat=True)
-            .first()
-        )
-        corrected.append(best or token)
-    return corrected
+    """Replace each word missing from the vocabulary by its nearest neighbour, in one query."""
+    candidates = _correctable(tokens)
+    if not candidates:
+        return tokens
+    statement = _sql(_CORRECTIONS, similarity=_value(CORRECTION_SIMILARITY), tokens=_value(candidates))
+    corrections = {token: word for token, word in _fetch(statement) if word}
+    return [corrections.get(token, token) for token in tokens]
 
 
 def _marked(text: str) -> SafeString:
@@ -168,71 +303,58 @@ def _marked(text: str) -> SafeString:
     )
 
 
-def _with_snippets(articles: list[Article], query: SearchQuery | None) -> list[SearchHit]:
-    if not articles:
-        return []
-    if query is None:
-        return [SearchHit(a, escape(a.title), escape(a.summary)) for a in articles]
-    options = {"config": CONFIG, "start_sel": _OPEN, "stop_sel": _CLOSE}
-    headlines = dict(
-        (pk, (title, body))
-        for pk, title, body in Article.objects.filter(pk__in=[a.pk for a in articles])
-        .annotate(
-            title_hl=SearchHeadline("title", query, highlight_all=True, **options),
-            body_hl=SearchHeadline(
-                "body_text", query, max_words=35, min_words=15, max_fragments=2, **options
-            ),
-        )
-        .values_list("pk", "title_hl", "body_hl")
-    )
-    hits = []
-    for article in articles:
-        title, body = headlines.get(article.pk, (article.title, ""))
-        snippet = body if _OPEN in body else (article.summary or body)
-        hits.append(SearchHit(article, _marked(title), _marked(snippet)))
-    return hits
-
-
 def article_search(query: str, *, user: User | AnonymousUser | None, limit: int = 10) -> SearchResults:
-    """Return the best published articles for `query` that `user` may read, with highlighted snippets."""
+    """Return the best published articles for `query` that `user` may read, with highlighted snippets.
+
+    Two queries when the words match (synonyms, then the ranking); a typo adds the vocabulary
+    look-up and one more ranking; a short list adds the similar titles.
+    """
     normalized = normalize_query(query)
     tokens = query_tokens(normalized)
     if not tokens:
         return SearchResults(query=normalized)
-    articles = selectors.article_list_published_for(user)
+    visible = _visible_to(user)
     synonyms = synonym_map()
+    groups = _groups(tokens, synonyms)
+    used = _tsquery(groups, match_all=True)
     text = " ".join(tokens)
-
-    used = _tsquery(_groups(tokens, synonyms), match_all=True)
-    found = _ranked(articles, used, text, limit)
+    hits, variant = _ranked([used], text=text, visible=visible, limit=limit)
     did_you_mean = ""
-    if not found:
+    if variant is None:
         corrected = _correct(tokens)
-        if corrected != tokens:
-            retry = _tsquery(_groups(corrected, synonyms), match_all=True)
-            found = _ranked(articles, retry, " ".join(corrected), limit)
-            if found:
-                used, did_you_mean = retry, " ".join(corrected)
-        if not found:
-            used = _tsquery(_groups(corrected, synonyms), match_all=False)
+        groups = _groups(corrected, synonyms)
+        retries = [_tsquery(groups, match_all=True)] if corrected != tokens else []
+        if len(groups) > 1:  # with one group, ORing gives the AND query that found nothing
+            retries.append(_tsquery(groups, match_all=False))
+        if retries:
             text = " ".join(corrected)
-            found = _ranked(articles, used, text, limit)
-            if found and corrected != tokens:
+            hits, variant = _ranked(retries, text=text, visible=visible, limit=limit)
+            used = retries[-1 if variant is None else variant]
+            if variant is not None and corrected != tokens:
                 did_you_mean = text
-    if len(found) < MIN_HITS:
-        seen = {article.pk for article in found}
-        similar = (
-            articles.filter(title__trigram_word_similar=text)
-            .exclude(pk__in=seen)
-            .annotate(similarity=TrigramWordSimilarity(text, "title"))
-            .filter(similarity__gte=TITLE_WORD_SIMILARITY)
-            .order_by("-similarity", "pk")[: limit - len(found)]
-        )
-        found += list(similar)
-    return SearchResults(query=normalized, hits=_with_snippets(found, used), did_you_mean=did_you_mean)
+    if len(hits) < min(MIN_HITS, limit):
+        hits += _similar_titles(text, visible=visible, exclude=hits, limit=limit - len(hits), highlight=used)
+    return SearchResults(query=normalized, hits=hits, did_you_mean=did_you_mean)
 
 
 _PREFIX_SAFE = re.compile(r"[^a-z0-9]")
+
+# Title lexemes only (weight A of the small title_vector): every word, the last one as a prefix.
+_SUGGEST = """
+    SELECT id, title, slug, summary
+    FROM kb_article
+    WHERE {visible} AND title_vector @@ to_tsquery('english', {prefix_query})
+    ORDER BY ts_rank(title_vector, to_tsquery('english', {prefix_query})) DESC, view_count DESC, id
+    LIMIT {limit}"""
+
+# Then titles similar to the typed text, when the prefix match left room (a statement of its own
+# for the reason given at _SIMILAR_TITLES).
+_SUGGEST_SIMILAR = """
+    SELECT id, title, slug, summary
+    FROM kb_article
+    WHERE {visible} AND title %%> {text} AND id <> ALL({exclude}::bigint[])
+    ORDER BY word_similarity({text}, title) DESC, id
+    LIMIT {limit}"""
 
 
 def article_suggest(prefix: str, *, user: User | AnonymousUser | None, limit: int = 5) -> list[Suggestion]:
@@ -241,25 +363,12 @@ def article_suggest(prefix: str, *, user: User | AnonymousUser | None, limit: in
     tokens = [token for token in tokens if token]
     if not tokens or len("".join(tokens)) < 3:
         return []
-    articles = selectors.article_list_published_for(user)
-    # Title lexemes only (weight A of the small title_vector); tokens are [a-z0-9]+, so the raw
-    # tsquery cannot carry operators. Every word must match, the last one as a prefix.
+    visible = _visible_to(user)
+    # Tokens are [a-z0-9]+, so the raw tsquery (a parameter) cannot carry operators of its own.
     *complete, last = tokens
-    raw = " & ".join([*(f"{word}:A" for word in complete), f"{last}:*A"])
-    query = SearchQuery(raw, config=CONFIG, search_type="raw")
-    rows = list(
-        articles.filter(title_vector=query)
-        .annotate(rank=SearchRank(F("title_vector"), query))
-        .order_by("-rank", "-view_count", "pk")
-        .values_list("pk", "title", "slug", "summary")[:limit]
-    )
+    prefix_query = " & ".join([*(f"{word}:A" for word in complete), f"{last}:*A"])
+    rows = _fetch(_sql(_SUGGEST, visible=visible, prefix_query=_value(prefix_query), limit=_value(limit)))
     if len(rows) < limit:
-        text = " ".join(tokens)
-        rows += list(
-            articles.filter(title__trigram_word_similar=text)
-            .exclude(pk__in=[row[0] for row in rows])
-            .annotate(similarity=TrigramWordSimilarity(text, "title"))
-            .order_by("-similarity", "pk")
-            .values_list("pk", "title", "slug", "summary")[: limit - len(rows)]
-        )
+        rows += _fetch(_sql(_SUGGEST_SIMILAR, visible=visible, text=_value(" ".join(tokens)),
+                            exclude=_value([row[0] for row in rows]), limit=_value(limit - len(rows))))  # fmt: skip
     return [Suggestion(title=title, slug=slug, summary=summary) for _, title, slug, summary in rows]

@@ -14,7 +14,7 @@ from tickets.models import Category
 from tickets.portal import IMPACT_CHOICES, URGENCY_CHOICES, PortalSubmission
 from tickets.services import UploadedFile
 
-# The knowledge base's suggestion endpoint (kb app). Until it exists the request 404s and the
+# The knowledge base's suggestion endpoint (kb app). If it fails the request errors and the
 # error is ignored, so nothing shows.
 KB_SUGGEST_URL = "/help/suggest/"
 
@@ -52,10 +52,12 @@ class NewTicketForm(forms.Form):
             attrs={
                 "autocomplete": "off",
                 "hx-get": KB_SUGGEST_URL,
-                "hx-trigger": "keyup changed delay:300ms",
+                "hx-trigger": "input changed delay:300ms",  # typing, pasting and autofill alike
                 "hx-target": "#kb-suggestions",
                 "hx-swap": "innerHTML",
-                "hx-vals": 'js:{"q": event.target.value}',
+                # The form's one-time token lets the help centre record this attempt: what was
+                # suggested, what was opened, and (from the ticket it becomes) whether it was filed.
+                "hx-vals": 'js:{"q": event.target.value, "attempt": event.target.form.elements.token.value}',
                 # No endpoint yet (404) or a failure: show nothing rather than an error.
                 "hx-on::response-error": "document.getElementById('kb-suggestions').replaceChildren()",
                 "hx-on::send-error": "document.getElementById('kb-suggestions').replaceChildren()",

@@ -209,6 +209,8 @@ LOGGING = {
 # The customer portal: how many days after a ticket is resolved its requester may still reopen it
 # (or reply to reopen it); after that they open a new ticket.
 PORTAL_REOPEN_DAYS = env.int("PORTAL_REOPEN_DAYS", default=7)
+# Where people reach the product: background e-mails (no request to build links from) use it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Account e-mails (sign-up verification, sign-in links, password resets) per hour: per address, so
 # nobody's inbox can be flooded, and per client IP, so nobody can flood many inboxes.
 ACCOUNT_MAIL_PER_ADDRESS_PER_HOUR = env.int("ACCOUNT_MAIL_PER_ADDRESS_PER_HOUR", default=5)

@@ -38,7 +38,7 @@ from helpdesk.demo.catalogue import (
 )
 from helpdesk.demo.planner import People, Plan, plan_tickets
 from helpdesk.models import Availability, CustomerTier, Organization, Role, Skill, SupportTier, Team, User
-from kb.demo import demo_articles_publish
+from kb.demo import demo_articles_publish, demo_self_service_history
 from kb.models import Article
 from sla import services as sla_services
 from tickets import services
@@ -91,8 +91,13 @@ def demo_seed(*, tickets: int = 1000, seed: int = 0, now: datetime | None = None
         # One SLA re-plan per ticket from its complete event log, not one per replayed step.
         with sla_services.replans_deferred():
             _replay(plans)
-        # A help centre to search: the demo articles, published by the support manager.
-        demo_articles_publish(people.manager)
+        # A help centre to search: the demo articles, published by the support manager, linked to
+        # the ticket categories they answer, with a month of searches, clicks and votes.
+        demo_articles_publish(
+            people.manager,
+            ticket_categories={child: category for (_, child), category in people.categories.items()},
+        )
+        demo_self_service_history(rng=rng, customers=people.customers, now=now)
     counts = {
         "organizations": Organization.objects.count(),
         "users": User.objects.count(),

@@ -5,6 +5,8 @@ Every page works without JavaScript; htmx only swaps the suggestion list and the
 
 from __future__ import annotations
 
+import secrets
+
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import User
 from kb import search, selectors, services
+from kb.content import normalize_query
 from kb.models import Article, Category
+
+VISITOR_SESSION_KEY = "kb_visitor"
 
 
 class FeedbackForm(forms.Form):
@@ -28,6 +33,19 @@ def _session_key(request: HttpRequest) -> str:
     if not request.session.session_key:
         request.session.save()
     return request.session.session_key or ""
+
+
+def _visitor(request: HttpRequest) -> str:
+    """Return the visitor's help-centre id: kept in the session, so it survives signing in.
+
+    Search logs and portal suggestion attempts carry it, which lets the deflection report follow
+    an anonymous search to the ticket its visitor files after signing in (kb.reports).
+    """
+    visitor = request.session.get(VISITOR_SESSION_KEY)
+    if not visitor:
+        visitor = secrets.token_hex(16)
+        request.session[VISITOR_SESSION_KEY] = visitor
+    return str(visitor)
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -57,7 +75,7 @@ def search_results(request: HttpRequest) -> HttpResponse:
             result_count=len(results.hits),
             corrected_query=results.did_you_mean,
             user=_user(request),
-            session_key=_session_key(request),
+            session_key=_visitor(request),
         )
     return render(request, "kb/search.html", {"q": raw, "results": results, "search_log": log})
 
@@ -82,14 +100,18 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     except Article.DoesNotExist as error:
         raise Http404 from error
     search_log_id = request.GET.get("sl", "")
-    if search_log_id.isdigit():
-        services.search_log_record_click(
-            search_log_id=int(search_log_id),
-            article_id=found.pk,
-            user=_user(request),
-            session_key=request.session.session_key or "",
-        )
-        # Drop ?sl= so a shared or reloaded link does not carry the search id.
+    attempt = request.GET.get("da", "")
+    if search_log_id.isdigit() or attempt:
+        if search_log_id.isdigit():
+            services.search_log_record_click(
+                search_log_id=int(search_log_id),
+                article_id=found.pk,
+                user=_user(request),
+                session_key=request.session.get(VISITOR_SESSION_KEY, ""),
+            )
+        if attempt and request.user.is_authenticated:
+            services.deflection_attempt_record_open(token=attempt, article_id=found.pk, user=request.user)
+        # Drop ?sl= / ?da= so a shared or reloaded link does not carry the search or attempt.
         return redirect(found)
     services.article_record_view(article_id=found.pk)
     return render(
@@ -127,5 +149,23 @@ def feedback(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def suggest(request: HttpRequest) -> HttpResponse:
-    suggestions = search.article_suggest(request.GET.get("q", ""), user=request.user, limit=5)
-    return render(request, "kb/_suggestions.html", {"suggestions": suggestions})
+    """As-you-type suggestions; from the portal's new-ticket form (`attempt` = the form's token)
+    they are also recorded as a deflection attempt, and their links open the article in a new tab
+    so the half-written ticket stays."""
+    raw = request.GET.get("q", "")
+    suggestions = search.article_suggest(raw, user=request.user, limit=5)
+    attempt = request.GET.get("attempt", "")
+    recorded = False
+    if attempt and request.user.is_authenticated and raw.strip():
+        recorded = services.deflection_attempt_record_suggestions(
+            token=attempt,
+            user=request.user,
+            visitor=_visitor(request),
+            query=normalize_query(raw),
+            result_count=len(suggestions),
+        )
+    return render(
+        request,
+        "kb/_suggestions.html",
+        {"suggestions": suggestions, "attempt": attempt if recorded else "", "from_portal": bool(attempt)},
+    )

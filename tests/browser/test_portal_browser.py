@@ -10,6 +10,8 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from helpdesk.models import User
+from kb import services as kb_services
+from kb.models import DeflectionAttempt
 from tests.browser.helpers import sign_in
 from tests.factories import AgentFactory, CustomerFactory, OrganizationFactory
 from tickets import services
@@ -38,6 +40,11 @@ def test_customer_files_follows_and_replies_to_a_ticket(
         email="portal.outsider@globex.test", organization=OrganizationFactory(name="Globex")
     )
 
+    article = kb_services.article_create(
+        actor=agent, title="Export invoices to PDF", summary="Download any invoice as a PDF."
+    )
+    kb_services.article_publish(article_id=article.pk, actor=agent)
+
     # given: the customer is signed in and opens the portal
     sign_in(page, live_server, customer)
     page.goto(f"{live_server.url}/portal/")
@@ -47,6 +54,10 @@ def test_customer_files_follows_and_replies_to_a_ticket(
     page.locator("#main").get_by_role("link", name="New ticket").click()
     expect(page.get_by_role("heading", name="Open a ticket", level=1)).to_be_visible()
     page.get_by_label("Subject").fill("Invoices will not export")
+    # then: a matching help article is suggested while they type (opening in a new tab)
+    suggestion = page.locator("#kb-suggestions").get_by_role("link", name="Export invoices to PDF")
+    expect(suggestion).to_be_visible()
+    expect(suggestion).to_have_attribute("target", "_blank")
     page.get_by_label("What happened?").fill("The **Export** button shows an error.")
     page.get_by_role("radio", name=re.compile("^Several people")).check()
     page.get_by_role("radio", name=re.compile("^I can't work")).check()
@@ -63,6 +74,9 @@ def test_customer_files_follows_and_replies_to_a_ticket(
     expect(page.get_by_role("link", name="error.txt")).to_be_visible()
     ticket = Ticket.objects.get(requester=customer)
     assert ticket.priority == "p2"
+    # and the suggestion it was shown is recorded as filed anyway
+    attempt = DeflectionAttempt.objects.get(user=customer)
+    assert (attempt.token, attempt.suggested, attempt.opened_article) == (ticket.external_id, True, None)
     ticket_url = f"{live_server.url}/portal/tickets/{ticket.pk}/"
 
     # and it is in My tickets

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from helpdesk import demo
 from helpdesk.models import CustomerTier, Organization, Role, Team, User
+from kb import reports
+from kb.models import Article, DeflectionAttempt
 from tickets.models import Ticket, TicketEvent, TicketEventKind, TicketMessage
 
 TICKETS = 30
@@ -145,3 +147,22 @@ def test_same_seed_gives_the_same_tickets() -> None:
     # then
     assert first == second
     assert len(first) == TICKETS
+
+
+@pytest.mark.django_db
+def test_demo_help_centre_has_a_month_of_self_service_to_report() -> None:
+    # when
+    _seed()
+    now = timezone.now()
+    start = now - timedelta(days=31)
+
+    # then: the self-service report has searches, clicks, zero-result queries, votes and coverage
+    summary = reports.search_summary(start=start, end=now)
+    assert summary.searches >= 30 * 6
+    assert 0 < summary.success.numerator < summary.searches
+    assert summary.zero_result.numerator > 0
+    helpfulness, _ = reports.article_helpfulness()
+    assert helpfulness.denominator > 0
+    assert Article.objects.filter(ticket_categories__name="Password reset").count() == 3
+    assert not Article.objects.filter(ticket_categories__name="Slack").exists()
+    assert DeflectionAttempt.objects.exists()

@@ -92,3 +92,53 @@ def test_suggest_completes_the_last_word_as_a_prefix(articles: dict[str, Article
 def test_suggest_ignores_tsquery_syntax(articles: dict[str, Article]) -> None:
     # when / then: operators are stripped, not passed to to_tsquery
     assert [s.slug for s in article_suggest("inv&|!:*(", user=AnonymousUser())] == ["download-your-invoices"]
+
+
+def test_titles_similar_to_the_query_fill_up_a_short_list_within_visibility(
+    articles: dict[str, Article], agent: User
+) -> None:
+    # given: "passwort" is not the stem "password", but its title is word-similar to the query
+    german = _published(agent, "Passwort zurücksetzen", "Klicken Sie auf Passwort vergessen.")
+    internal = _published(agent, "Passwort intern", "Nur für Agenten.", visibility=Visibility.INTERNAL)
+    # when
+    hits = article_search("password", user=AnonymousUser()).hits
+    # then: the full-text hit first, then the similar title, without a highlight it does not have
+    assert [hit.article for hit in hits] == [articles["reset"], german]
+    assert hits[1].title_html == "Passwort zurücksetzen"
+    assert internal not in [hit.article for hit in article_search("passwort", user=AnonymousUser()).hits]
+    assert internal in [hit.article for hit in article_search("passwort", user=agent).hits]
+
+
+def test_words_that_match_nothing_together_fall_back_to_any_word_after_correction(
+    articles: dict[str, Article],
+) -> None:
+    # when: "banana" has no neighbour in the vocabulary, so only "pasword" is corrected
+    results = article_search("pasword banana", user=AnonymousUser())
+    # then
+    assert results.hits[0].article == articles["reset"]
+    assert results.did_you_mean == "password banana"
+
+
+def test_search_with_enough_matches_runs_two_queries(agent: User, django_assert_num_queries: object) -> None:
+    # given
+    for title in ("Download invoices", "Invoice currency", "Invoice address"):
+        _published(agent, title, "Invoices are PDFs under Billing.")
+    # when / then: the synonyms, then one statement that ranks and highlights
+    with django_assert_num_queries(2):  # type: ignore[operator]
+        assert len(article_search("invoice", user=AnonymousUser()).hits) == 3
+
+
+def test_typo_adds_one_vocabulary_lookup_and_one_retry(
+    articles: dict[str, Article], django_assert_num_queries: object
+) -> None:
+    # when / then: synonyms, ranking, the vocabulary for both unknown words at once, the retry,
+    # the similar titles for the one hit
+    with django_assert_num_queries(5):  # type: ignore[operator]
+        results = article_search("pasword rest", user=AnonymousUser())
+    assert results.did_you_mean == "password reset"
+
+
+def test_query_text_reaches_the_database_only_as_parameters(articles: dict[str, Article]) -> None:
+    # when / then: quotes, percent signs and tsquery operators are just text
+    assert article_search("100% it's ' OR 1=1 -- & | ! :*", user=AnonymousUser()).hits == []
+    assert article_suggest("50% o'reil", user=AnonymousUser()) == []

@@ -79,6 +79,22 @@
       });
     }
 
+    /* --- knowledge-assisted replies: insert a help-centre article link ---------------------- */
+    document.addEventListener("keydown", function (event) {
+      // Enter in the article search must not send the reply it sits in.
+      if (event.key === "Enter" && event.target.matches("[data-kb-insert-query]")) event.preventDefault();
+    });
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-insert-link]");
+      if (!button || !body) return;
+      var text = button.getAttribute("data-insert-link");
+      var start = body.selectionStart, end = body.selectionEnd;
+      if (start > 0 && !/\s$/.test(body.value.slice(0, start))) text = " " + text;
+      body.setRangeText(text, start, end, "end");
+      body.dispatchEvent(new Event("input", { bubbles: true }));
+      button.textContent = "Inserted";
+    });
+
     /* --- preview ------------------------------------------------------------------------------ */
     var preview = document.getElementById("composer-preview");
     if (preview) {

@@ -1,17 +1,17 @@
-"""Every knowledge-base write: authoring, the editorial workflow, feedback and search logging."""
+"""Authoring and the editorial workflow: categories, articles, revisions, review dates, drafts from tickets."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from helpdesk.exceptions import DomainError, PermissionDeniedError
+from helpdesk.exceptions import Conflict, DomainError, PermissionDeniedError
 from helpdesk.models import User
 from kb import transitions
 from kb.content import ARTICLE_TEMPLATE, add_heading_anchors, plain_text
@@ -19,14 +19,14 @@ from kb.models import (
     MAX_CATEGORY_DEPTH,
     REVIEW_INTERVAL,
     Article,
-    ArticleFeedback,
     ArticleRevision,
     ArticleState,
     Category,
-    SearchLog,
     Visibility,
 )
-from tickets.models import Tag
+from tickets import selectors as ticket_selectors
+from tickets.models import AuthorKind, MessageVisibility, Tag, TicketStatus
+from tickets.models import Category as TicketCategory
 from tickets.rendering import render_markdown
 
 TEXT_FIELDS = ("title", "summary", "keywords", "body")
@@ -138,8 +138,20 @@ def category_update(*, category_id: int, **changes: Any) -> Category:
             raise DomainError("A category cannot sit inside itself.", field_errors={"parent": ["Cycle."]})
         node = node.parent
     _validate_category(category)
-    if category.children.exists() and category.parent and category.parent.parent:
-        raise DomainError("Categories nest at most 3 levels deep.", field_errors={"parent": ["Too deep."]})
+    depth, node = 0, category
+    while node is not None:
+        depth += 1
+        node = node.parent
+    levels_below, frontier = 0, [category.pk]
+    while frontier:
+        frontier = list(Category.objects.filter(parent__in=frontier).values_list("pk", flat=True))
+        levels_below += bool(frontier)
+    if depth + levels_below > MAX_CATEGORY_DEPTH:
+        raise DomainError(
+            f"Categories nest at most {MAX_CATEGORY_DEPTH} levels deep, and this one has "
+            f"{levels_below} level{'s' if levels_below != 1 else ''} of sub-categories.",
+            field_errors={"parent": ["Too deep with its sub-categories."]},
+        )
     category.save()
     return category
 
@@ -157,6 +169,7 @@ def article_create(
     visibility: str = Visibility.PUBLIC,
     is_featured: bool = False,
     tags: Iterable[Tag] = (),
+    ticket_categories: Iterable[TicketCategory] = (),
 ) -> Article:
     """Create a draft owned by `actor` and its first revision.
 
@@ -182,13 +195,19 @@ def article_create(
     _render(article)
     article.save()
     article.tags.set(tags)
+    article.ticket_categories.set(ticket_categories)
     _snapshot(article, author=actor)
     return article
 
 
 @transaction.atomic
 def article_update(
-    *, article_id: int, actor: User, tags: Iterable[Tag] | None = None, **changes: Any
+    *,
+    article_id: int,
+    actor: User,
+    tags: Iterable[Tag] | None = None,
+    ticket_categories: Iterable[TicketCategory] | None = None,
+    **changes: Any,
 ) -> Article:
     """Apply `changes` (any of EDITABLE_FIELDS) and record a new revision.
 
@@ -208,6 +227,8 @@ def article_update(
     article.save()
     if tags is not None:
         article.tags.set(tags)
+    if ticket_categories is not None:
+        article.ticket_categories.set(ticket_categories)
     _snapshot(article, author=actor)
     if article.state == ArticleState.PUBLISHED:
         _search_terms_add(article.pk)
@@ -267,93 +288,159 @@ def article_restore(*, revision_id: int, actor: User) -> Article:
     )
 
 
-def article_record_view(*, article_id: int) -> None:
-    """Count one view (a single UPDATE; no lock, so concurrent readers never wait)."""
-    Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
+# --- Authoring pages: stale-form check, review dates and reminders, drafts from tickets ----------
+
+REVIEW_REMINDER_LEAD = timedelta(days=7)  # owners hear a week ahead, then once more when it passes
+_TICKET_DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+_QUICK_ANSWER_HEADING = "## Quick Answer\n"
+_logger = logging.getLogger(__name__)
+
+
+class ArticleEditConflict(Conflict):
+    """The editor's form is older than the article's latest revision: saving would overwrite it."""
+
+    code = "edit_conflict"
+
+
+def article_template_body(*, summary: str = "") -> str:
+    """Return the body a new article starts from: the help-centre article template."""
+    return ARTICLE_TEMPLATE.format(summary=summary or "What this covers.")
+
+
+def article_preview_html(*, body: str) -> str:
+    """Return `body` rendered and sanitized exactly as saving would store it; writes nothing."""
+    preview = Article(body=body)
+    _render(preview)
+    return preview.body_html
+
+
+def _latest_revision_number(article_id: int) -> int:
+    revisions = ArticleRevision.objects.filter(article_id=article_id).order_by("-number")
+    return revisions.values_list("number", flat=True).first() or 0
 
 
 @transaction.atomic
-def feedback_record(
-    *, article_id: int, is_helpful: bool, comment: str = "", user: User | None, session_key: str
-) -> ArticleFeedback:
-    """Record a "Was this helpful?" vote: one per user (or anonymous session) per article.
-
-    Voting again with the same answer changes nothing; a changed answer moves the counters; a
-    comment sent later is kept. Idempotent under retries and double clicks (the article row lock
-    serializes votes on one article).
-    """
-    user = user if user is not None and user.is_authenticated else None
-    if user is None and not session_key:
-        raise DomainError("A vote needs a session.")
-    article = _lock_article(article_id)
-    voter = {"user": user} if user is not None else {"user": None, "session_key": session_key}
-    feedback = ArticleFeedback.objects.filter(article=article, **voter).first()
-    counter = "helpful_yes" if is_helpful else "helpful_no"
-    if feedback is None:
-        feedback = ArticleFeedback.objects.create(
-            article=article,
-            is_helpful=is_helpful,
-            comment=comment.strip(),
-            user=user,
-            session_key=session_key if user is None else "",
-        )
-        Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
-        return feedback
-    if feedback.is_helpful != is_helpful:
-        other = "helpful_no" if is_helpful else "helpful_yes"
-        Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1, other: F(other) - 1})
-        feedback.is_helpful = is_helpful
-    if comment.strip():
-        feedback.comment = comment.strip()
-    feedback.save(update_fields=["is_helpful", "comment", "updated_at"])
-    return feedback
-
-
-def search_log_record(
+def article_edit(
     *,
-    query: str,
-    result_count: int,
-    corrected_query: str = "",
-    user: User | None,
-    session_key: str,
-    source: str = "help",
-) -> SearchLog:
-    """Record one search (normalized query, how many results, who: user or session)."""
-    return SearchLog.objects.create(
-        query=query[:200],
-        result_count=result_count,
-        corrected_query=corrected_query[:200],
-        user=user if user is not None and user.is_authenticated else None,
-        session_key=session_key,
-        source=source,
-    )
+    article_id: int,
+    actor: User,
+    expected_revision: int,
+    owner: User | None = None,
+    tags: Iterable[Tag] | None = None,
+    ticket_categories: Iterable[TicketCategory] | None = None,
+    **changes: Any,
+) -> Article:
+    """Save an editor's form: `article_update` plus a new owner, refused when the form is stale.
 
-
-def search_log_record_click(
-    *, search_log_id: int, article_id: int, user: User | None, session_key: str, now: datetime | None = None
-) -> bool:
-    """Record the first result opened from a search; only the searcher's own log is touched.
-
-    Returns whether this call recorded the click (compare-and-swap: a second click is ignored).
+    Raises ArticleEditConflict (409) when a revision newer than `expected_revision` exists, i.e.
+    someone saved in between, and DomainError for an owner who is not active staff. A form that
+    changes nothing writes no revision.
     """
-    owner = (
-        {"user": user} if user is not None and user.is_authenticated else {"session_key": session_key or "-"}
-    )
-    return bool(
-        SearchLog.objects.filter(pk=search_log_id, clicked_article__isnull=True, **owner).update(
-            clicked_article_id=article_id, clicked_at=now or timezone.now()
+    _require_agent(actor)
+    article = _lock_article(article_id)
+    latest = _latest_revision_number(article.pk)
+    if latest != expected_revision:
+        raise ArticleEditConflict(
+            f"Someone else saved this article (revision {latest}) after you opened revision "
+            f"{expected_revision}. Your text is still in the form: copy what you need, reload the "
+            "article and apply your changes again.",
         )
+    owner_changed = owner is not None and owner.pk != article.owner_id
+    if owner is not None and owner_changed and not (owner.is_agent and owner.is_active):
+        raise DomainError("Articles are owned by staff.", field_errors={"owner": ["Choose a staff member."]})
+    tag_list = None if tags is None else list(tags)
+    tags_changed = tag_list is not None and {tag.pk for tag in tag_list} != set(
+        article.tags.values_list("pk", flat=True)
+    )
+    category_list = None if ticket_categories is None else list(ticket_categories)
+    categories_changed = category_list is not None and {c.pk for c in category_list} != set(
+        article.ticket_categories.values_list("pk", flat=True)
+    )
+    fields_changed = any(getattr(article, field, None) != value for field, value in changes.items())
+    if not (owner_changed or tags_changed or categories_changed or fields_changed):
+        return article
+    if owner_changed:
+        Article.objects.filter(pk=article.pk).update(owner=owner)
+    return article_update(
+        article_id=article.pk, actor=actor, tags=tag_list, ticket_categories=category_list, **changes
     )
 
 
-def search_log_mark_followed_by_ticket(*, session_key: str, user: User | None, since: datetime) -> int:
-    """Flag this visitor's searches since `since` as followed by a ticket (deflection failed).
+@transaction.atomic
+def article_mark_reviewed(*, article_id: int, actor: User, now: datetime | None = None) -> Article:
+    """Record that a published article was checked: its next review is REVIEW_INTERVAL from now.
 
-    For the portal's ticket-create path to call; returns how many logs were flagged.
+    The text is unchanged, so no revision is written and `updated_at` stays. Raises DomainError for
+    an article that is not published (publishing sets the review date).
     """
-    owner = {"user": user} if user is not None and user.is_authenticated else {"session_key": session_key}
-    if not owner.get("session_key", True):
-        return 0
-    return SearchLog.objects.filter(created_at__gte=since, followed_by_ticket=False, **owner).update(
-        followed_by_ticket=True
+    _require_agent(actor)
+    article = _lock_article(article_id)
+    if article.state != ArticleState.PUBLISHED:
+        raise DomainError(
+            "Only published articles are reviewed; publishing sets the next review date.",
+            field_errors={"state": [f"This article is {article.get_state_display().lower()}."]},
+        )
+    article.review_due_at = (now or timezone.now()) + REVIEW_INTERVAL
+    article.save(update_fields=["review_due_at"])
+    return article
+
+
+def _body_from_ticket(*, question: str, replies: Iterable[str]) -> str:
+    """Fill the article template: the customer's question on top, the replies as the quick answer."""
+    quoted = "\n".join(f"> {line}".rstrip() for line in question.strip().splitlines()) or "> (no description)"
+    body = article_template_body(summary=f"**The customer asked:**\n\n{quoted}")
+    answer = "\n\n".join(reply.strip() for reply in replies if reply.strip())
+    if not answer:
+        return body
+    head, marker, rest = body.partition(_QUICK_ANSWER_HEADING)
+    if not marker:
+        return f"{body}\n## Answer from the ticket\n{answer}\n"
+    _placeholder, next_heading, tail = rest.partition("\n## ")
+    return f"{head}{marker}{answer}\n{next_heading}{tail}"
+
+
+@transaction.atomic
+def article_create_from_ticket(*, ticket_id: int, actor: User) -> Article:
+    """Start a draft owned by `actor` from a resolved or closed ticket they may see.
+
+    Title: the subject. Body: the article template with the customer's question (the description)
+    on top and the agents' public replies as the quick answer; internal notes and automatic
+    messages are never copied. Tags: the ticket's active tags. No category. Raises
+    Ticket.DoesNotExist for a ticket `actor` may not see, DomainError while it is still open.
+
+    Idempotent: while an article drafted from this ticket exists (not archived), that one is
+    returned instead of a second draft, so a double click or a retry makes one article.
+    """
+    _require_agent(actor)
+    ticket = ticket_selectors.ticket_get_visible(actor, ticket_id)
+    with connection.cursor() as cursor:  # one drafting per ticket at a time, until commit
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"kb-from-ticket:{ticket.pk}"]
+        )
+    existing = (
+        Article.objects.filter(source_ticket=ticket)
+        .exclude(state=ArticleState.ARCHIVED)
+        .order_by("pk")
+        .first()
     )
+    if existing is not None:
+        return existing
+    if ticket.status not in _TICKET_DONE_STATUSES:
+        raise DomainError(
+            "Only a resolved or closed ticket can become an article.",
+            field_errors={"ticket": [f"Ticket #{ticket.pk} is {ticket.get_status_display().lower()}."]},
+        )
+    replies = (
+        ticket_selectors.message_list_visible_to(actor, ticket)
+        .filter(visibility=MessageVisibility.PUBLIC, author_kind=AuthorKind.AGENT, is_automatic=False)
+        .values_list("body", flat=True)
+    )
+    article = article_create(
+        actor=actor,
+        title=ticket.subject[:200],
+        body=_body_from_ticket(question=ticket.description, replies=list(replies)),
+        tags=[tag for tag in ticket.tags.all() if tag.is_active],
+    )
+    Article.objects.filter(pk=article.pk).update(source_ticket=ticket)
+    article.source_ticket = ticket
+    return article
