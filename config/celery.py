@@ -40,6 +40,15 @@ app.conf.beat_schedule = {
         "schedule": 10.0,
         "options": {"expires": 120},
     },
+    # Satisfaction surveys come due hours after a resolution, read from the ticket itself (no
+    # per-ticket countdown to lose while Redis or the worker is down). Every 10 s keeps a due
+    # survey within seconds of its instant; a sweep with nothing due costs three index probes.
+    # Overlapping runs are harmless: one plans (advisory lock), senders share rows (SKIP LOCKED).
+    "metrics-sweep-surveys": {
+        "task": "metrics.sweep_surveys",
+        "schedule": 10.0,
+        "options": {"expires": 30},
+    },
     # Idempotency records only need to outlive a client's retry window (24 h); purge hourly
     # so the table stays small without a visible cost spike.
     "purge-idempotency-keys": {

@@ -11,5 +11,6 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("portal/", include("tickets.portal_urls")),
     path("help/", include("kb.urls")),
+    path("surveys/", include("metrics.urls")),
     path("", include("helpdesk.urls")),
 ]

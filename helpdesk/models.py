@@ -266,6 +266,7 @@ class NotificationKind(models.TextChoices):
     SLA_BREACH = "sla_breach", "SLA breach"
     SLA_SEVERE_BREACH = "sla_severe_breach", "Severe SLA breach"
     ESCALATED = "escalated", "Escalated to your team"
+    SURVEY_FOLLOW_UP = "survey_follow_up", "Low satisfaction score to follow up"
 
 
 class Notification(models.Model):

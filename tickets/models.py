@@ -378,6 +378,7 @@ class TicketEventKind(models.TextChoices):
     UNLINKED = "unlinked", "Unlinked"
     ESCALATED = "escalated", "Escalated"
     DE_ESCALATED = "de_escalated", "De-escalated"
+    SATISFACTION_RATED = "satisfaction_rated", "Satisfaction rated"
 
 
 class TicketEvent(models.Model):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from helpdesk.models import Organization, Team, User
 from tickets.models import (
@@ -23,6 +25,7 @@ from tickets.models import (
     TicketEventKind,
     TicketLink,
     TicketMessage,
+    TicketStatus,
 )
 
 # What a customer may read in a ticket's history: nothing about notes, assignment or routing.
@@ -257,3 +260,44 @@ def open_ticket_ids_after(*, after_id: int, limit: int, **filters: Any) -> list[
 def open_ticket_count(**filters: Any) -> int:
     """Return how many open tickets match ORM `filters` (system use)."""
     return Ticket.objects.filter(OPEN_STATUS_Q, **filters).values("pk").distinct().count()
+
+
+# --- Satisfaction surveys (read by metrics; system use, no visibility rule) -----------------------
+
+FINISHED_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+
+
+def tickets_resolved_between(*, after: datetime, until: datetime) -> QuerySet[Ticket]:
+    """Return tickets whose standing resolution happened in (after, until], still resolved or closed.
+
+    A reopen clears resolved_at and the next resolve sets a new one, so a resolution that was
+    reopened is never returned. Tickets closed as spam, duplicates or merged are left out. The
+    extra bound on COALESCE(closed_at, resolved_at), never earlier than resolved_at (closed is
+    terminal), lets PostgreSQL read only the window from ticket_recently_resolved_idx.
+    """
+    return (
+        Ticket.objects.filter(
+            status__in=FINISHED_STATUSES,
+            close_reason="",
+            resolved_at__gt=after,
+            resolved_at__lte=until,
+        )
+        .alias(finished_at=Coalesce("closed_at", "resolved_at"))
+        .filter(finished_at__gt=after)
+    )
+
+
+def ticket_ids_with_tag(ticket_ids: Iterable[int], tag_name: str) -> set[int]:
+    """Return which of `ticket_ids` carry the tag named `tag_name` (system use)."""
+    return set(
+        Ticket.tags.through.objects.filter(ticket_id__in=list(ticket_ids), tag__name=tag_name).values_list(
+            "ticket_id", flat=True
+        )
+    )
+
+
+def ticket_resolution_stands(ticket_id: int, resolved_at: datetime) -> bool:
+    """Return whether the ticket is still resolved or closed from the resolution at `resolved_at`."""
+    return Ticket.objects.filter(
+        pk=ticket_id, status__in=FINISHED_STATUSES, close_reason="", resolved_at=resolved_at
+    ).exists()

@@ -231,6 +231,16 @@ def _event_row(event: TicketEvent, names: _Names) -> EventRow:
         label = _LINK_LABELS.get((data.get("kind"), data.get("direction")), str(data.get("kind")))
         prefix = "Linked:" if kind == TicketEventKind.LINKED else "Unlinked:"
         return EventRow(event, f"{prefix} {label.lower()}", ticket_ref=data.get("other"))
+    if kind == TicketEventKind.SATISFACTION_RATED:
+        scale = data.get("scale_max", 5)
+        if data.get("previous") is None:
+            return EventRow(event, "Customer rated the support", detail=f"{data.get('score')}/{scale}")
+        return EventRow(
+            event,
+            "Customer changed their rating",
+            f"{data['previous']}/{scale}",
+            f"{data.get('score')}/{scale}",
+        )
     return EventRow(event, TicketEventKind(kind).label if kind in TicketEventKind.values else kind)
 
 

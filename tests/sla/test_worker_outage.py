@@ -22,7 +22,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from helpdesk.api import throttling
+from helpdesk import ratelimit
 from helpdesk.models import Notification
 from sla.models import SlaClock, SlaEvent
 from tests.sla.worker_support import (
@@ -167,7 +167,7 @@ def test_redis_outage_keeps_writes_working_and_backlog_fires_once(
         **settings.CACHES,
         "default": {**settings.CACHES["default"], "LOCATION": redis_server.url},
     }
-    monkeypatch.setattr(throttling, "_client", None)
+    monkeypatch.setattr(ratelimit, "_client", None)
 
     # when Redis is down for OUTAGE_SECONDS (20 s in CI; the ten minutes is the same
     # test run with SLA_OUTAGE_SECONDS=600), during which agents keep writing: new tickets whose

@@ -16,6 +16,7 @@ from tickets.services.core import (
 from tickets.services.imports import ImportedMessage, ImportedStatus, TicketImport, ticket_import
 from tickets.services.links import ticket_link, ticket_merge, ticket_unlink
 from tickets.services.messages import UploadedFile, message_create
+from tickets.services.satisfaction import ticket_satisfaction_record
 from tickets.services.saved_views import saved_view_create, saved_view_delete, saved_view_rename
 from tickets.services.sla_breaches import tickets_escalate_breached
 from tickets.services.taxonomy import (
@@ -53,6 +54,7 @@ __all__ = [
     "ticket_link",
     "ticket_merge",
     "ticket_reopen",
+    "ticket_satisfaction_record",
     "ticket_unlink",
     "ticket_update",
     "tickets_add_tags",
