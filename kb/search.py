@@ -347,6 +347,24 @@ _SUGGEST = """
     ORDER BY ts_rank(title_vector, to_tsquery('english', {prefix_query})) DESC, view_count DESC, id
     LIMIT {limit}"""
 
+# A portal subject is a sentence ("I want a refund"): when not every word is in a title, articles
+# with most of the words (two thirds of those that are not stop words) in the title, summary or
+# keywords follow, those with more of them first.
+_SUGGEST_MOST = """
+    WITH words AS (
+        SELECT to_tsquery('english', word) AS query
+        FROM unnest({words}::text[]) AS word
+        WHERE numnode(to_tsquery('english', word)) > 0
+    )
+    SELECT id, title, slug, summary
+    FROM kb_article
+    WHERE {visible} AND title_vector @@ to_tsquery('english', {any_query})
+      AND id <> ALL({exclude}::bigint[])
+      AND (SELECT count(*) FROM words WHERE title_vector @@ words.query)
+          >= (SELECT greatest(1, ceil(count(*) * 2 / 3.0)) FROM words)
+    ORDER BY ts_rank_cd(title_vector, to_tsquery('english', {any_query})) DESC, view_count DESC, id
+    LIMIT {limit}"""
+
 # Then titles similar to the typed text, when the prefix match left room (a statement of its own
 # for the reason given at _SIMILAR_TITLES).
 _SUGGEST_SIMILAR = """
@@ -358,7 +376,12 @@ _SUGGEST_SIMILAR = """
 
 
 def article_suggest(prefix: str, *, user: User | AnonymousUser | None, limit: int = 5) -> list[Suggestion]:
-    """Return up to `limit` titles for an as-you-type box: every word, the last one as a prefix."""
+    """Return up to `limit` titles for an as-you-type box.
+
+    First titles with every word (the last one as a prefix); then, for several words, articles
+    with most of them in the title, summary or keywords (more of them first), then the full
+    search's hits (synonyms, typo correction); then similar titles.
+    """
     tokens = [_PREFIX_SAFE.sub("", token) for token in query_tokens(normalize_query(prefix))]
     tokens = [token for token in tokens if token]
     if not tokens or len("".join(tokens)) < 3:
@@ -368,6 +391,18 @@ def article_suggest(prefix: str, *, user: User | AnonymousUser | None, limit: in
     *complete, last = tokens
     prefix_query = " & ".join([*(f"{word}:A" for word in complete), f"{last}:*A"])
     rows = _fetch(_sql(_SUGGEST, visible=visible, prefix_query=_value(prefix_query), limit=_value(limit)))
+    if len(rows) < limit and complete:
+        words = [*(f"{word}:AB" for word in complete), f"{last}:*AB"]
+        rows += _fetch(_sql(_SUGGEST_MOST, visible=visible, words=_value(words), any_query=_value(" | ".join(words)),
+                            exclude=_value([row[0] for row in rows]), limit=_value(limit - len(rows))))  # fmt: skip
+    if len(rows) < limit and complete:
+        # Still room: the full search, whose synonyms and typo correction ("cant log in") the
+        # prefix matches above do not have.
+        seen = {row[0] for row in rows}
+        for hit in article_search(prefix, user=user, limit=limit).hits:
+            if hit.article.pk not in seen and len(rows) < limit:
+                seen.add(hit.article.pk)
+                rows.append((hit.article.pk, hit.article.title, hit.article.slug, hit.article.summary))
     if len(rows) < limit:
         rows += _fetch(_sql(_SUGGEST_SIMILAR, visible=visible, text=_value(" ".join(tokens)),
                             exclude=_value([row[0] for row in rows]), limit=_value(limit - len(rows))))  # fmt: skip

@@ -142,3 +142,21 @@ def test_query_text_reaches_the_database_only_as_parameters(articles: dict[str, 
     # when / then: quotes, percent signs and tsquery operators are just text
     assert article_search("100% it's ' OR 1=1 -- & | ! :*", user=AnonymousUser()).hits == []
     assert article_suggest("50% o'reil", user=AnonymousUser()) == []
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected_first"),
+    [
+        ("I want a refund", "request-a-refund"),  # not every word is in a title
+        ("I can't log in", "reset-your-password"),  # only the synonyms know "log in"
+        ("how do i cancel my subscri", "cancel-subscription"),  # still typing the last word
+    ],
+)
+def test_portal_subjects_written_as_sentences_get_suggestions(
+    corpus: dict[str, Article], subject: str, expected_first: str
+) -> None:
+    # when
+    suggestions = article_suggest(subject, user=None, limit=5)
+    # then
+    assert suggestions
+    assert suggestions[0].slug == expected_first
