@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from helpdesk.models import Organization, Role, User
 from tests.factories import AgentFactory, CustomerFactory, OrganizationFactory, TeamFactory, UserFactory
+from tests.sla.worker_support import CeleryStack, RedisServer, iter_logs
 
 
 @pytest.fixture(autouse=True)
@@ -131,3 +136,22 @@ def manager_client(manager: User) -> APIClient:
 @pytest.fixture
 def admin_client_api(admin_user: User) -> APIClient:
     return _client_for(admin_user)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server for tests that stop and start it (worker tests)."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def stack(transactional_db: None, redis_server: RedisServer, tmp_path: Path) -> Iterator[CeleryStack]:
+    """Real Celery workers and beats for this test; their logs are printed (shown when it fails)."""
+    celery = CeleryStack(connection.settings_dict["NAME"], redis_server.url, tmp_path)
+    yield celery
+    processes = list(celery.processes)
+    celery.close()
+    for log in iter_logs(processes):
+        print(log)

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -24,7 +21,6 @@ from tests.sla.worker_support import (
     Process,
     RedisServer,
     celery_client,
-    iter_logs,
     sent_mail,
     wait_until,
 )
@@ -38,24 +34,6 @@ SWEEP_EVERY = timedelta(seconds=celery_app.conf.beat_schedule["metrics-sweep-sur
 # Beat's clock, a worker picking the task up and the sweep itself, on a busy CI machine.
 SLACK = timedelta(seconds=4)
 SUBJECT = re.compile(r"\[Helpdesk\] How did we do\? Ticket #(\d+): ")
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-def stack(transactional_db: None, redis_server: RedisServer, tmp_path: Path) -> Iterator[CeleryStack]:
-    """Workers and beat for this test; their logs are printed (shown when the test fails)."""
-    celery = CeleryStack(connection.settings_dict["NAME"], redis_server.url, tmp_path)
-    yield celery
-    processes = list(celery.processes)
-    celery.close()
-    for log in iter_logs(processes):
-        print(log)
 
 
 @pytest.fixture

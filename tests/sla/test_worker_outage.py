@@ -12,14 +12,12 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from helpdesk import ratelimit
@@ -31,7 +29,6 @@ from tests.sla.worker_support import (
     SlaWorld,
     audit,
     celery_client,
-    iter_logs,
     problems,
     sent_mail,
     sla_world_create,
@@ -46,24 +43,6 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 ALERT_KINDS = ["warned", "breached", "severely_breached"]
 # How long Redis stays down in the outage test; run it once with 600 for the issue's ten minutes.
 OUTAGE_SECONDS = float(os.environ.get("SLA_OUTAGE_SECONDS", "20"))
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-def stack(transactional_db: None, redis_server: RedisServer, tmp_path: Path) -> Iterator[CeleryStack]:
-    """Workers and beats for this test; their logs are printed (shown when the test fails)."""
-    celery = CeleryStack(connection.settings_dict["NAME"], redis_server.url, tmp_path)
-    yield celery
-    processes = list(celery.processes)
-    celery.close()
-    for log in iter_logs(processes):
-        print(log)
 
 
 def _alerts(ticket_ids: list[int] | None = None) -> int:
