@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint fmt services venv migrate seed browser check-migrations clean lock
+.PHONY: run test lint fmt services venv migrate seed browser mailserver check-migrations clean lock
 
 $(VENV)/.installed: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ run: seed
 browser:
 	bash config/bin/ensure-browser.sh
 
+mailserver:
+	bash config/bin/ensure-mailserver.sh
+
 check-migrations: venv services
 	$(PY) manage.py makemigrations --check --dry-run
 	@if ls */migrations/*_auto_*.py >/dev/null 2>&1; then echo "Name every migration (found auto_ names):"; ls */migrations/*_auto_*.py; exit 1; fi
@@ -45,7 +48,7 @@ fmt: venv
 	$(VENV)/bin/ruff check --fix .
 
 # pytest's own exit codes pass through: 5 (no tests collected) fails the target like any other.
-test: venv services browser lint check-migrations
+test: venv services browser mailserver lint check-migrations
 	$(VENV)/bin/pytest --create-db -n 2
 
 clean:

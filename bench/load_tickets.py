@@ -27,6 +27,7 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
 TICKET_TABLES = (
+    "metrics_survey",
     "sla_slaevent",
     "sla_slaclock",
     "sla_ticketsla",
@@ -177,6 +178,89 @@ WHERE tk.id %% 10 < 3;
 """
 
 
+# With --metrics-history: what metric facts read, consistent with the ticket columns above. A
+# public agent reply event at first_response_at; resolved (and closed) status events; fulfilled
+# first-response and resolution clocks for finished tickets (24/7, the targets of SLA_SQL, with
+# breach instants where the target was passed); answered CSAT surveys for a quarter of the
+# resolutions and some NPS answers. Instants past now (recent tickets resolved "in the future"
+# by the generator) are capped at now, so no metric counts on a future day.
+METRICS_SQL = """
+INSERT INTO tickets_ticketevent (kind, occurred_at, recorded_at, data, actor_id, ticket_id)
+SELECT 'message_added', LEAST(first_response_at, now() - interval '3 minutes'),
+       LEAST(first_response_at, now() - interval '3 minutes'),
+       jsonb_build_object('message_id', NULL, 'visibility', 'public', 'author_kind', 'agent',
+                          'is_automatic', false),
+       assignee_id, id
+FROM tickets_ticket WHERE first_response_at IS NOT NULL ORDER BY id;
+
+INSERT INTO tickets_ticketevent (kind, occurred_at, recorded_at, data, actor_id, ticket_id)
+SELECT 'status_changed', LEAST(resolved_at, now() - interval '2 minutes'),
+       LEAST(resolved_at, now() - interval '2 minutes'),
+       jsonb_build_object('from', 'in_progress', 'to', 'resolved'), assignee_id, id
+FROM tickets_ticket WHERE status IN ('resolved', 'closed') ORDER BY id;
+
+INSERT INTO tickets_ticketevent (kind, occurred_at, recorded_at, data, actor_id, ticket_id)
+SELECT 'status_changed', LEAST(closed_at, now() - interval '1 minute'),
+       LEAST(closed_at, now() - interval '1 minute'),
+       jsonb_build_object('from', 'resolved', 'to', 'closed'), assignee_id, id
+FROM tickets_ticket WHERE status = 'closed' ORDER BY id;
+
+DROP TABLE IF EXISTS bench_done_clock;
+CREATE TEMP TABLE bench_done_clock AS
+SELECT t.id AS ticket_id, m.metric, t.created_at,
+       LEAST(CASE m.metric WHEN 'first_response' THEN t.first_response_at ELSE t.resolved_at END,
+             now() - interval '2 minutes') AS ended_at,
+       60 * CASE t.priority WHEN 'p1' THEN m.p1 WHEN 'p2' THEN m.p2 WHEN 'p3' THEN m.p3
+                            WHEN 'p4' THEN m.p4 ELSE m.p5 END AS target_seconds
+FROM tickets_ticket t
+CROSS JOIN (VALUES ('first_response', 15, 60, 240, 480, 1440), ('resolution', 240, 480, 1440, 4320, 7200))
+    AS m(metric, p1, p2, p3, p4, p5)
+WHERE t.status IN ('resolved', 'closed');
+
+INSERT INTO sla_ticketsla (ticket_id, policy_version_id, applied_at, matched_on)
+SELECT DISTINCT c.ticket_id, v.id, c.created_at, '{}'::jsonb
+FROM bench_done_clock c
+CROSS JOIN (SELECT v.id FROM sla_slapolicyversion v JOIN sla_slapolicy p ON p.id = v.policy_id
+            WHERE p.is_default ORDER BY v.number DESC LIMIT 1) v;
+
+INSERT INTO sla_slaclock (ticket_id, metric, period, policy_version_id, target_seconds, calendar_id, state,
+    pause_reason, started_at, ended_at, elapsed_seconds, computed_at, due_at, next_check_at, warned_level,
+    breached_at, severely_breached_at, escalate_pending, escalated_at, created_at)
+SELECT c.ticket_id, c.metric, 1, s.policy_version_id, c.target_seconds, NULL, 'fulfilled', '', c.created_at,
+       c.ended_at, extract(epoch FROM c.ended_at - c.created_at), c.ended_at,
+       c.created_at + interval '1 second' * c.target_seconds, NULL,
+       CASE WHEN c.ended_at >= c.created_at + interval '1 second' * c.target_seconds * 2 THEN 200
+            WHEN c.ended_at >= c.created_at + interval '1 second' * c.target_seconds THEN 100 ELSE 0 END,
+       CASE WHEN c.ended_at >= c.created_at + interval '1 second' * c.target_seconds
+            THEN c.created_at + interval '1 second' * c.target_seconds END,
+       CASE WHEN c.ended_at >= c.created_at + interval '1 second' * c.target_seconds * 2
+            THEN c.created_at + interval '1 second' * c.target_seconds * 2 END,
+       false, NULL, c.created_at
+FROM bench_done_clock c JOIN sla_ticketsla s ON s.ticket_id = c.ticket_id;
+
+INSERT INTO metrics_survey (kind, status, skip_reason, requester_id, ticket_id, resolved_at, agent_id, team_id,
+    due_at, created_at, sent_at, send_attempts, score, effort_score, comment, answered_at, updated_at)
+SELECT 'csat', 'sent', '', requester_id, id, resolved_at, assignee_id, team_id, answered_at, answered_at,
+       answered_at, 1,
+       CASE WHEN r_score < 0.45 THEN 5 WHEN r_score < 0.75 THEN 4 WHEN r_score < 0.87 THEN 3
+            WHEN r_score < 0.95 THEN 2 ELSE 1 END,
+       CASE WHEN r_effort < 0.3 THEN 1 + floor(r_effort / 0.3 * 7)::int END, '', answered_at, answered_at
+FROM (SELECT id, requester_id, resolved_at, assignee_id, team_id, random() AS r_pick, random() AS r_score,
+             random() AS r_effort, LEAST(resolved_at + interval '3 hours', now() - interval '1 minute') AS answered_at
+      FROM tickets_ticket WHERE status IN ('resolved', 'closed')) s
+WHERE r_pick < 0.25;
+
+INSERT INTO metrics_survey (kind, status, skip_reason, requester_id, ticket_id, resolved_at, agent_id, team_id,
+    due_at, created_at, sent_at, send_attempts, score, effort_score, comment, answered_at, updated_at)
+SELECT 'nps', 'sent', '', c.id, NULL, NULL, NULL, NULL, s.at, s.at, s.at, 1, s.score, NULL, '', s.at, s.at
+FROM (SELECT g, now() - interval '180 days' * random() AS at, floor(random() * 11)::int AS score,
+             1 + floor(random() * %(customers)s)::int AS customer
+      FROM generate_series(1, %(nps)s) g) s
+JOIN bench_customer c ON c.idx = s.customer
+ON CONFLICT DO NOTHING;
+"""
+
+
 def _secondary_indexes(cursor: psycopg2.extensions.cursor, table: str) -> list[tuple[str, str]]:
     """Return (name, definition) of indexes on `table` that back no constraint (safe to drop and rebuild)."""
     cursor.execute(
@@ -256,6 +340,12 @@ def main() -> int:
     parser.add_argument("--seed", type=float, default=0.42, help="setseed() value in [-1, 1].")
     parser.add_argument("--truncate", action="store_true", help="Empty the ticket tables first.")
     parser.add_argument("--no-migrate", action="store_true", help="Skip `manage.py migrate`.")
+    parser.add_argument(
+        "--metrics-history",
+        action="store_true",
+        help="Also write first replies, resolutions, finished tickets' SLA clocks and survey answers "
+        "(what metric facts read; bench/metrics_bench.py uses it).",
+    )
     args = parser.parse_args()
     database = urlparse(args.database_url).path.lstrip("/")
     if database in ("helpdesk", "postgres", "") and os.environ.get("BENCH_ALLOW_ANY_DB") != "1":
@@ -308,6 +398,9 @@ def main() -> int:
         started = _step("created events + tags", started)
         cursor.execute(SLA_SQL)
         started = _step("SLA pins and clocks for open tickets", started)
+        if args.metrics_history:
+            cursor.execute(METRICS_SQL, {**params, "nps": args.tickets // 500})
+            started = _step("replies, resolutions, clocks, surveys", started)
         cursor.execute("SET LOCAL session_replication_role = origin")
         cursor.execute("SET LOCAL max_parallel_maintenance_workers = 2")
         for definition in dropped:
@@ -322,6 +415,7 @@ def main() -> int:
             "helpdesk_user",
             "sla_ticketsla",
             "sla_slaclock",
+            "metrics_survey",
         ):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
         started = _step("vacuum analyze", started)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("helpdesk.api.urls")),
     path("", include("sla.api.urls")),
     path("", include("kb.api.urls")),
+    path("", include("metrics.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),

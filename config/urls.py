@@ -12,5 +12,6 @@ urlpatterns = [
     path("portal/", include("tickets.portal_urls")),
     path("help/", include("kb.urls")),
     path("surveys/", include("metrics.urls")),
+    path("metrics/", include("metrics.reporting.urls")),
     path("", include("helpdesk.urls")),
 ]

@@ -433,3 +433,7 @@ class SavedViewAdmin(ReadOnlyModelAdmin):
     list_select_related = ("owner", "team")
     list_filter = ("team",)
     search_fields = ("name", "owner__email")
+
+
+# The webhook admin lives with the webhooks; importing it here registers it.
+from helpdesk.webhooks import admin as webhooks_admin  # noqa: E402, F401

@@ -267,6 +267,8 @@ class NotificationKind(models.TextChoices):
     SLA_SEVERE_BREACH = "sla_severe_breach", "Severe SLA breach"
     ESCALATED = "escalated", "Escalated to your team"
     SURVEY_FOLLOW_UP = "survey_follow_up", "Low satisfaction score to follow up"
+    WEBHOOK_DISABLED = "webhook_disabled", "Webhook disabled after failures"
+    AUTOMATION = "automation", "From an automation rule"
 
 
 class Notification(models.Model):
@@ -341,3 +343,15 @@ class SavedView(models.Model):
     @property
     def is_shared(self) -> bool:
         return self.team_id is not None
+
+
+# Webhook tables live in their own module and belong to this app (migrations, admin).
+from helpdesk.webhooks.models import (  # noqa: E402, F401
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEventType,
+    WebhookFeedCursor,
+    WebhookSource,
+    WebhookSubscription,
+)

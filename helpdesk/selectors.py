@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from django.db.models import QuerySet
 
-from helpdesk.models import ApiToken, Notification, Organization, Team, User
+from helpdesk.models import ApiToken, CustomerTier, Notification, Organization, Team, User
 
 
 def organization_list_visible_to(user: User) -> QuerySet[Organization]:
@@ -59,3 +62,32 @@ def notification_list_for(user: User) -> QuerySet[Notification]:
 def notification_unread_count(user: User) -> int:
     """Return how many of the user's notifications are unread."""
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# --- Metrics (read by metrics.reporting; system use) ----------------------------------------------
+
+
+def user_organizations(user_ids: Iterable[int]) -> dict[int, tuple[int | None, str]]:
+    """Return each user's (organization id, its customer tier); no organization counts as Free."""
+    rows = User.objects.filter(pk__in=list(user_ids)).values_list(
+        "pk", "organization_id", "organization__tier"
+    )
+    return {pk: (organization_id, tier or CustomerTier.FREE) for pk, organization_id, tier in rows}
+
+
+def organization_tiers_updated_since(since: datetime | None) -> dict[int, str]:
+    """Return the tier of every organization edited at or after `since` (all of them for None)."""
+    queryset = (
+        Organization.objects.all() if since is None else Organization.objects.filter(updated_at__gte=since)
+    )
+    return dict(queryset.values_list("pk", "tier"))
+
+
+def names_for(dimension: str, ids: Iterable[int]) -> dict[int, str]:
+    """Return display names of teams, agents or organizations by id (metrics labels; system use)."""
+    models = {"team": (Team, "name"), "agent": (User, "full_name"), "organization": (Organization, "name")}
+    model, field = models[dimension]
+    rows = model.objects.filter(pk__in=list(ids)).values_list(
+        "pk", field, *(("email",) if model is User else ())
+    )
+    return {row[0]: (row[1] or (row[2] if len(row) > 2 else "")) for row in rows}

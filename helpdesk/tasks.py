@@ -28,3 +28,11 @@ def purge_idempotency_keys_task() -> int:
 def email_due_notifications_task() -> int:
     """Email alerts not yet emailed; a failed send stays queued for the next run."""
     return services.notifications_email_due(now=timezone.now())
+
+
+# Webhook tasks live with the webhooks; importing them here registers them with Celery.
+from helpdesk.webhooks.tasks import (  # noqa: E402, F401
+    deliver_webhook_task,
+    purge_webhook_deliveries_task,
+    sweep_webhooks_task,
+)

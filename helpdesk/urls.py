@@ -5,6 +5,7 @@ from django.urls import path
 
 from helpdesk import views, views_accounts
 from helpdesk.forms import EmailAuthenticationForm
+from helpdesk.webhooks import urls as webhook_urls
 
 app_name = "helpdesk"
 
@@ -52,3 +53,4 @@ urlpatterns = [
     path("notifications/badge/", views.notification_badge, name="notification-badge"),
     path("notifications/read/", views.notification_mark_read, name="notification-mark-read"),
 ]
+urlpatterns += webhook_urls.urlpatterns

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from helpdesk.models import User
+from kb import reports
 from kb.content import TocEntry, table_of_contents
 from kb.models import Article, ArticleState, Category, Visibility
 
@@ -76,3 +80,27 @@ def category_articles(*, category: Category, user: User | AnonymousUser | None) 
         .filter(Q(category=category) | Q(category__parent=category) | Q(category__parent__parent=category))
         .order_by("-is_featured", "title")
     )
+
+
+# --- Metrics (read by metrics.reporting; system use) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelfServiceRates:
+    deflected: int  # settled self-service sessions with no ticket filed in the window (kb.reports)
+    settled: int
+    helpful_yes: int  # "Was this helpful?" votes on published articles, all time
+    helpful_votes: int
+
+
+def self_service_rates(*, start: datetime, end: datetime, now: datetime) -> SelfServiceRates:
+    """Return the deflection counts of [start, end) and the all-time article helpfulness votes.
+
+    Definitions and formulas: docs/kb.md (kb.reports.deflection, kb.reports.article_helpfulness).
+    """
+    deflection = reports.deflection(start=start, end=end, now=now)
+    votes = Article.objects.filter(state=ArticleState.PUBLISHED).aggregate(
+        yes=Sum("helpful_yes"), no=Sum("helpful_no")
+    )
+    yes, no = votes["yes"] or 0, votes["no"] or 0
+    return SelfServiceRates(deflection.deflected, deflection.settled, yes, yes + no)

@@ -87,3 +87,6 @@ class SurveyFollowUpAdmin(ReadOnlyModelAdmin):
     list_filter = ("done_at",)
     list_select_related = ("survey", "owner", "done_by")
     raw_id_fields = ("survey", "owner", "done_by")
+
+
+from metrics.reporting import admin as reporting_admin  # noqa: E402, F401 - registers metric targets

@@ -15,6 +15,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from metrics.reporting.models import (  # noqa: F401 - the metric tables are registered from here
+    MetricDirtyTicket,
+    MetricRefreshState,
+    MetricRollup,
+    MetricSnapshot,
+    MetricTarget,
+    TicketFact,
+)
+
 CSAT_SCALE = (1, 5)
 NPS_SCALE = (0, 10)
 EFFORT_SCALE = (1, 7)
@@ -168,6 +177,13 @@ class Survey(models.Model):
             models.Index(
                 fields=["agent", "answered_at"], condition=Q(score__isnull=False), name="survey_agent_idx"
             ),
+            # Metric rollups: a day's answers, and the answers changed since the last sweep.
+            models.Index(
+                fields=["answered_at"], condition=Q(score__isnull=False), name="survey_answered_idx"
+            ),
+            models.Index(
+                fields=["updated_at"], condition=Q(updated_at__isnull=False), name="survey_updated_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -230,3 +246,27 @@ class SurveyFollowUp(models.Model):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+
+class WeeklyReport(models.Model):
+    """The voice-of-customer report of one Monday–Sunday week (UTC): recomputable, e-mailed once.
+
+    `data` holds the sections as raw values (metrics/services/voc.py writes them, templates word
+    them); recomputing replaces `data` and keeps `emailed_at`.
+    """
+
+    week_start = models.DateField(unique=True, help_text="The Monday (UTC) the week starts.")
+    computed_at = models.DateTimeField()
+    data = models.JSONField(default=dict)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-week_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(week_start__iso_week_day=1), name="weekly_report_starts_monday"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Voice of customer, week of {self.week_start:%Y-%m-%d}"

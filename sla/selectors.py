@@ -7,11 +7,13 @@ and why" as of an instant, by replaying the ticket's events under its pinned pol
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.aggregates import BoolOr
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from sla import calendars as pure_calendars
 from sla import clock as pure_clock
@@ -21,13 +23,14 @@ from sla.models import (
     SlaClock,
     SlaEvent,
     SlaEventKind,
+    SlaMetric,
     SlaPolicy,
     SlaPolicyVersion,
     SlaReapplyJob,
     SlaTarget,
     TicketSla,
 )
-from sla.services.calendars import calendars_load
+from sla.services.calendars import calendars_load, default_calendar_id
 from sla.services.clocks import clocks_plan
 from sla.services.policies import version_get
 from tickets import selectors as ticket_selectors
@@ -415,3 +418,117 @@ def _more_urgent(clock: SlaClock, than: SlaClock) -> bool:
     if clock.due_at is None or than.due_at is None:
         return than.due_at is None and clock.due_at is not None
     return clock.due_at < than.due_at
+
+
+# --- The webhook feed (read by helpdesk.webhooks; system use) -------------------------------------
+
+
+def sla_event_last_id() -> int:
+    """Return the highest SLA event id visible now (0 when there is none): where a new feed starts."""
+    return SlaEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def sla_events_for_feed(
+    *, after_id: int, limit: int, id_ranges: Sequence[tuple[int, int]] = ()
+) -> list[SlaEvent]:
+    """Return the first `limit` SLA events above `after_id`, and every one inside `id_ranges`, by id.
+
+    With each event's clock. The ranges are inclusive and lie below `after_id` (ids a feed has
+    not seen commit yet; see helpdesk/webhooks/feed.py). Both reads walk the primary key.
+    """
+    queryset = SlaEvent.objects.select_related("clock").order_by("pk")
+    rows = list(queryset.filter(pk__gt=after_id)[:limit])
+    if id_ranges:
+        within = Q()
+        for low, high in id_ranges:
+            within |= Q(pk__gte=low, pk__lte=high)
+        rows = list(queryset.filter(within)) + rows
+    return rows
+
+
+# --- Metrics (read by metrics.reporting; system use) ----------------------------------------------
+
+METRIC_CLOCK_METRICS = (SlaMetric.FIRST_RESPONSE, SlaMetric.RESOLUTION)
+
+
+def sla_event_ticket_ids_after(
+    *, after_id: int, limit: int, id_ranges: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int, datetime]]:
+    """Return (id, ticket_id, recorded_at) of the first `limit` SLA events above `after_id`, by id.
+
+    Events inside `id_ranges` (inclusive, below `after_id`: ids not yet committed when last
+    read) are returned too, whatever their number. Both reads walk the primary key.
+    """
+    columns = ("pk", "ticket_id", "recorded_at")
+    rows = list(SlaEvent.objects.filter(pk__gt=after_id).order_by("pk").values_list(*columns)[:limit])
+    if id_ranges:
+        within = Q()
+        for low, high in id_ranges:
+            within |= Q(pk__gte=low, pk__lte=high)
+        rows = list(SlaEvent.objects.filter(within).values_list(*columns)) + rows
+    return rows
+
+
+def sla_event_last_id_before(instant: datetime) -> int:
+    """Return the highest SLA event id recorded before `instant` (0 for none)."""
+    return (
+        SlaEvent.objects.filter(recorded_at__lt=instant).order_by("-pk").values_list("pk", flat=True).first()
+        or 0
+    )
+
+
+def clock_rows_for_metrics(ticket_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Return the first-response and resolution clocks of tickets as plain values, by ticket id."""
+    rows: dict[int, list[dict[str, Any]]] = {}
+    values = SlaClock.objects.filter(ticket_id__in=list(ticket_ids), metric__in=METRIC_CLOCK_METRICS).values(
+        "ticket_id",
+        "metric",
+        "period",
+        "state",
+        "calendar_id",
+        "target_seconds",
+        "elapsed_seconds",
+        "ended_at",
+        "breached_at",
+        "severely_breached_at",
+    )
+    for row in values:
+        rows.setdefault(row["ticket_id"], []).append(row)
+    return rows
+
+
+def calendars_get(calendar_ids: Iterable[int | None]) -> dict[int | None, pure_calendars.BusinessCalendar]:
+    """Return pure business calendars by id; None (always present) is calendar hours, 24/7 UTC."""
+    return calendars_load(calendar_ids)
+
+
+def business_calendar_id(*, organization_calendar_id: int | None, team_calendar_id: int | None) -> int | None:
+    """Return the calendar a ticket's business hours count on when no SLA clock names one.
+
+    The same order the SLA uses: the organization's, then the team's, then the default calendar
+    (None when there is no default: calendar hours).
+    """
+    return organization_calendar_id or team_calendar_id or default_calendar_id()
+
+
+def open_ticket_sla_flags(*, now: datetime) -> QuerySet[SlaClock]:
+    """Return, per ticket with an open (running or paused) clock, whether it is breached, at risk
+    and severely breached as of `now`: values rows (ticket_id, breached, at_risk, severe).
+
+    The same rules as the Breached and At-risk queues (`ticket_sla_state_q`): a ticket at risk
+    has no breached clock. One pass over the open clocks, for the metrics' live figures.
+    """
+    any_breached = BoolOr(ExpressionWrapper(_breached_q(now), output_field=BooleanField()))
+    any_at_risk = BoolOr(ExpressionWrapper(_at_risk_q(now), output_field=BooleanField()))
+    return (
+        SlaClock.objects.filter(state__in=OPEN_CLOCK_STATES)
+        .values("ticket_id")
+        .annotate(
+            breached=any_breached,
+            at_risk_clock=any_at_risk,
+            severe=BoolOr(
+                ExpressionWrapper(Q(severely_breached_at__isnull=False), output_field=BooleanField())
+            ),
+        )
+        .order_by()
+    )

@@ -276,3 +276,10 @@ class CannedResponseAdmin(admin.ModelAdmin):
     search_fields = ("title",)
     fields = ("title", "body", "owner", "team", "is_active")
     raw_id_fields = ("owner",)
+
+
+# --- Routing and automation (issue 7) live with their package -----------------------------------------
+from tickets.automation import admin as _automation_admin  # noqa: E402, F401 - registers its ModelAdmins
+
+# --- The e-mail channel's admin screens live with it ----------------------------------------------
+from tickets.mail import admin as _email_admin  # noqa: E402, F401 - registers its ModelAdmins

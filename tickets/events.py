@@ -15,6 +15,24 @@ from helpdesk.models import User
 from tickets.models import Ticket, TicketEvent, TicketEventKind, TicketMessage
 
 _buffer: ContextVar[list[TicketEvent] | None] = ContextVar("ticket_events_buffer", default=None)
+# Events recorded while tickets.automation.hooks watches a write, so the rules that run after it
+# know what happened (created, updated, customer replied).
+_watched: ContextVar[list[TicketEvent] | None] = ContextVar("ticket_events_watched", default=None)
+
+
+@contextmanager
+def watched() -> Iterator[list[TicketEvent]]:
+    """Collect every event recorded in the block into the list it yields (nested blocks share it)."""
+    outer = _watched.get()
+    if outer is not None:
+        yield outer
+        return
+    seen: list[TicketEvent] = []
+    token = _watched.set(seen)
+    try:
+        yield seen
+    finally:
+        _watched.reset(token)
 
 
 @contextmanager
@@ -42,6 +60,9 @@ def _record(ticket: Ticket, kind: str, actor: User | None, at: datetime, data: d
     event = TicketEvent(
         ticket=ticket, kind=kind, actor=actor, occurred_at=at, recorded_at=timezone.now(), data=data
     )
+    seen = _watched.get()
+    if seen is not None:
+        seen.append(event)
     pending = _buffer.get()
     if pending is not None:
         pending.append(event)
@@ -128,3 +149,21 @@ def escalated(
 ) -> TicketEvent:
     kind = TicketEventKind.ESCALATED if up else TicketEventKind.DE_ESCALATED
     return _record(ticket, kind, actor, at, data)
+
+
+# --- routing and automation (tickets/automation) ----------------------------------------------------
+
+
+def rule_fired(ticket: Ticket, *, at: datetime, data: dict[str, Any]) -> TicketEvent:
+    """data: rule_id, rule_name, trigger, actions (each {"type", "result"}), and "error" when it failed."""
+    return _record(ticket, TicketEventKind.RULE_FIRED, None, at, data)
+
+
+def macro_applied(ticket: Ticket, *, actor: User | None, at: datetime, data: dict[str, Any]) -> TicketEvent:
+    """data: macro_id, macro_name, message_id (or None), actions (each {"type", "result"})."""
+    return _record(ticket, TicketEventKind.MACRO_APPLIED, actor, at, data)
+
+
+def routed(ticket: Ticket, *, at: datetime, data: dict[str, Any]) -> TicketEvent:
+    """data: team, strategy, assignee (or None), reason, skipped ({agent id: why})."""
+    return _record(ticket, TicketEventKind.ROUTED, None, at, data)

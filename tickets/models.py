@@ -379,6 +379,10 @@ class TicketEventKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated"
     DE_ESCALATED = "de_escalated", "De-escalated"
     SATISFACTION_RATED = "satisfaction_rated", "Satisfaction rated"
+    # Routing and automation (tickets/automation): a rule fired, a macro was applied, a ticket was routed.
+    RULE_FIRED = "rule_fired", "Automation rule fired"
+    MACRO_APPLIED = "macro_applied", "Macro applied"
+    ROUTED = "routed", "Routed"
 
 
 class TicketEvent(models.Model):
@@ -438,3 +442,28 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Routing, automation rules and macros live in their own module (issue 7) ------------------------
+from tickets.automation.models import (  # noqa: E402, F401 - models of this app, re-exported
+    AgentRouting,
+    AutomationRule,
+    CategorySkill,
+    Macro,
+    RoutingStrategy,
+    RuleFiring,
+    RuleKind,
+    RuleTrigger,
+    TeamRouting,
+)
+
+# --- The e-mail channel's tables live in their own module (issue 7) -------------------------------
+from tickets.mail.models import (  # noqa: E402, F401 - models of this app, re-exported
+    BlockedSender,
+    EmailTemplate,
+    EmailTemplateName,
+    InboundEmail,
+    InboundStatus,
+    OutboundEmail,
+    OutboundStatus,
+)

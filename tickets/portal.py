@@ -20,6 +20,7 @@ from helpdesk.models import User
 from sla.models import ClockState, SlaMetric
 from sla.selectors import ticket_sla_overview
 from tickets import selectors, services
+from tickets.automation.hooks import one_write
 from tickets.models import OPEN_STATUSES, Category, Priority, Severity, Ticket, TicketStatus
 from tickets.services import UploadedFile
 
@@ -264,7 +265,8 @@ def portal_ticket_file(*, requester: User, submission: PortalSubmission) -> tupl
     if existing is not None:
         return existing, False
     try:
-        with transaction.atomic():
+        # One write for automation: the attachments' message is part of filing, not a reply.
+        with transaction.atomic(), one_write():
             ticket = services.ticket_create(
                 requester=requester,
                 subject=submission.subject,

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Collection, Iterable
-from datetime import datetime
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, TruncDate
 
 from helpdesk.models import Organization, Team, User
 from tickets.models import (
     OPEN_STATUS_Q,
     Attachment,
+    AuthorKind,
     Category,
+    CloseReason,
     MessageVisibility,
     ProductArea,
     Tag,
@@ -301,3 +316,283 @@ def ticket_resolution_stands(ticket_id: int, resolved_at: datetime) -> bool:
     return Ticket.objects.filter(
         pk=ticket_id, status__in=FINISHED_STATUSES, close_reason="", resolved_at=resolved_at
     ).exists()
+
+
+# --- Capacity planning and the voice-of-customer report (read by metrics; system use) -------------
+
+
+def ticket_daily_created_counts(*, since: datetime, until: datetime) -> dict[date, int]:
+    """Return how many tickets were created on each UTC day in [since, until); empty days are absent.
+
+    Every arrival counts, spam and merged duplicates included (each was looked at). Reads the
+    range from ticket_created_idx (an index-only scan when the table is vacuumed).
+    """
+    rows = (
+        Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day")
+        .annotate(total=Count("*"))
+        .order_by()
+        .values_list("day", "total")
+    )
+    return dict(rows)
+
+
+def ticket_timelines_recently_resolved(
+    *, since: datetime, until: datetime, limit: int = 500
+) -> list[list[tuple[datetime, bool]]]:
+    """Return the event timelines of the `limit` tickets last finished in (since, until].
+
+    Finished: resolved or closed with a resolution, not as spam, duplicate or merged. A timeline
+    is each event up to the resolution in (occurred_at, id) order as (occurred_at, is an
+    agent-written message: a public reply or internal note that is not automatic). Reads the
+    newest finishes from ticket_recently_resolved_idx, then their events from event_ticket_idx.
+    """
+    ticket_ids = list(
+        Ticket.objects.filter(status__in=FINISHED_STATUSES, close_reason="", resolved_at__isnull=False)
+        .alias(finished_at=Coalesce("closed_at", "resolved_at"))
+        .filter(finished_at__gt=since, finished_at__lte=until)
+        .order_by(F("finished_at").desc(nulls_last=True), "-id")
+        .values_list("id", flat=True)[:limit]
+    )
+    agent_message = Q(
+        kind=TicketEventKind.MESSAGE_ADDED, data__author_kind=AuthorKind.AGENT, data__is_automatic=False
+    )
+    rows = (
+        TicketEvent.objects.filter(ticket_id__in=ticket_ids, occurred_at__lte=F("ticket__resolved_at"))
+        .annotate(is_agent_message=ExpressionWrapper(agent_message, output_field=BooleanField()))
+        .order_by("ticket_id", "occurred_at", "id")
+        .values_list("ticket_id", "occurred_at", "is_agent_message")
+    )
+    timelines: dict[int, list[tuple[datetime, bool]]] = {}
+    for ticket_id, occurred_at, is_agent_message in rows:
+        timelines.setdefault(ticket_id, []).append((occurred_at, bool(is_agent_message)))
+    return list(timelines.values())
+
+
+def _created_between(since: datetime, until: datetime) -> QuerySet[Ticket]:
+    # Spam is no customer's voice; merged duplicates are (the same problem reported again).
+    return Ticket.objects.filter(created_at__gte=since, created_at__lt=until).exclude(
+        close_reason=CloseReason.SPAM
+    )
+
+
+def ticket_counts_by_category_created_between(*, since: datetime, until: datetime) -> dict[int | None, int]:
+    """Return how many tickets created in [since, until) carry each category (None: none), spam aside."""
+    return dict(
+        _created_between(since, until)
+        .values("category_id")
+        .annotate(total=Count("id"))
+        .order_by()
+        .values_list("category_id", "total")
+    )
+
+
+def ticket_counts_by_tag_created_between(*, since: datetime, until: datetime) -> dict[str, int]:
+    """Return how many tickets created in [since, until) carry each tag, by tag name, spam aside.
+
+    The tags are the tickets' current ones (triage usually adds them after creation).
+    """
+    through = Ticket.tags.through
+    return dict(
+        through.objects.filter(ticket__in=_created_between(since, until))
+        .values("tag__name")
+        .annotate(total=Count("id"))
+        .order_by()
+        .values_list("tag__name", "total")
+    )
+
+
+def ticket_count_created_between_tagged(
+    *, since: datetime, until: datetime, tag_names: Collection[str], category_slugs: Collection[str]
+) -> int:
+    """Return how many tickets created in [since, until) carry any of `tag_names` or sit in a
+    category whose slug is in `category_slugs` (each ticket once), spam aside."""
+    tagged = Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"), tag__name__in=list(tag_names))
+    return (
+        _created_between(since, until)
+        .filter(Q(Exists(tagged)) | Q(category__slug__in=list(category_slugs)))
+        .count()
+    )
+
+
+def category_paths(category_ids: Iterable[int]) -> dict[int, str]:
+    """Return "Parent / Child" (or the top name) of each category, by id."""
+    return {
+        category.pk: category.path
+        for category in Category.objects.filter(pk__in=list(category_ids)).select_related("parent")
+    }
+
+
+def escalation_counts_by_organization(*, since: datetime, until: datetime) -> dict[int, int]:
+    """Return how many escalations (events, not tickets) each organization's tickets had in
+    [since, until); tickets without an organization are left out. Reads event_kind_idx."""
+    return dict(
+        TicketEvent.objects.filter(
+            kind=TicketEventKind.ESCALATED,
+            occurred_at__gte=since,
+            occurred_at__lt=until,
+            ticket__organization_id__isnull=False,
+        )
+        .values("ticket__organization_id")
+        .annotate(total=Count("id"))
+        .order_by()
+        .values_list("ticket__organization_id", "total")
+    )
+
+
+def customer_public_messages_matching(
+    *, since: datetime, until: datetime, pattern: str
+) -> list[tuple[int | None, int, int, str]]:
+    """Return (organization id, ticket id, message id, body) of customers' public messages written
+    in [since, until) whose body matches the PostgreSQL regular expression `pattern`, ignoring case.
+
+    Internal notes and agents' and automatic messages are never read. The week's customer
+    messages are found through their message_added events (event_kind_idx), so the cost follows
+    the messages of the window, not the whole table; only those bodies are matched.
+    """
+    written = TicketEvent.objects.filter(
+        kind=TicketEventKind.MESSAGE_ADDED,
+        occurred_at__gte=since,
+        occurred_at__lt=until,
+        data__author_kind=AuthorKind.CUSTOMER,
+        data__visibility=MessageVisibility.PUBLIC,
+    ).values(message_id=Cast(KT("data__message_id"), BigIntegerField()))
+    return list(
+        TicketMessage.objects.filter(
+            pk__in=written,
+            author_kind=AuthorKind.CUSTOMER,
+            visibility=MessageVisibility.PUBLIC,
+            is_automatic=False,
+            created_at__gte=since,
+            created_at__lt=until,
+            body__iregex=pattern,
+        )
+        .order_by("created_at", "id")
+        .values_list("ticket__organization_id", "ticket_id", "id", "body")
+    )
+
+
+def organization_names(organization_ids: Iterable[int]) -> dict[int, str]:
+    """Return organizations' names by id."""
+    return dict(Organization.objects.filter(pk__in=list(organization_ids)).values_list("id", "name"))
+
+
+# --- The webhook feed (read by helpdesk.webhooks; system use, no visibility rule) -----------------
+
+_FEED_EVENT_COLUMNS = ("id", "ticket_id", "kind", "actor_id", "occurred_at", "recorded_at", "data")
+
+
+def ticket_event_last_id() -> int:
+    """Return the highest ticket event id visible now (0 when there is none): where a new feed starts."""
+    return TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def ticket_events_for_feed(
+    *, after_id: int, limit: int, id_ranges: Collection[tuple[int, int]] = ()
+) -> list[TicketEvent]:
+    """Return the first `limit` events above `after_id`, and every event inside `id_ranges`, by id.
+
+    The ranges are inclusive and lie below `after_id`: ids a feed has not seen commit yet (see
+    helpdesk/webhooks/feed.py). Both reads walk the primary key.
+    """
+    queryset = TicketEvent.objects.only(*_FEED_EVENT_COLUMNS).order_by("pk")
+    rows = list(queryset.filter(pk__gt=after_id)[:limit])
+    if id_ranges:
+        within = Q()
+        for low, high in id_ranges:
+            within |= Q(pk__gte=low, pk__lte=high)
+        rows = list(queryset.filter(within)) + rows
+    return rows
+
+
+def tickets_get_for_webhooks(ticket_ids: Iterable[int]) -> dict[int, Ticket]:
+    """Return tickets by id with the requester, assignee, team, organization and tags a payload names."""
+    return (
+        Ticket.objects.select_related("requester", "assignee", "team", "organization")
+        .prefetch_related("tags")
+        .defer("description", "description_html")
+        .in_bulk(list(ticket_ids))
+    )
+
+
+def messages_get_for_webhooks(message_ids: Iterable[int]) -> dict[int, TicketMessage]:
+    """Return messages by id with their author."""
+    return TicketMessage.objects.select_related("author").defer("body_html").in_bulk(list(message_ids))
+
+
+# --- Metrics (read by metrics.reporting; system use, no visibility rule) ---------------------------
+
+METRIC_TICKET_FIELDS = (
+    "id",
+    "created_at",
+    "status",
+    "close_reason",
+    "merged_into_id",
+    "team_id",
+    "assignee_id",
+    "category_id",
+    "organization_id",
+    "priority",
+    "channel",
+    "organization__tier",
+    "organization__calendar_id",
+    "team__calendar_id",
+)
+
+
+def ticket_rows_for_metrics(ticket_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Return what metric facts read of tickets, as plain values (tickets that are gone are absent).
+
+    With the organization's tier and calendar and the team's calendar, in one statement.
+    """
+    return list(Ticket.objects.filter(pk__in=list(ticket_ids)).values(*METRIC_TICKET_FIELDS).order_by("id"))
+
+
+def ticket_ids_after(*, after_id: int, limit: int) -> list[int]:
+    """Return the ids of every ticket above `after_id`, ascending (batches of a full rebuild)."""
+    return list(Ticket.objects.filter(pk__gt=after_id).order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def ticket_event_ticket_ids_after(
+    *, after_id: int, limit: int, id_ranges: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int, datetime]]:
+    """Return (id, ticket_id, recorded_at) of the first `limit` ticket events above `after_id`, by id.
+
+    Events inside `id_ranges` (inclusive, below `after_id`: ids not yet committed when last
+    read) are returned too, whatever their number. Both reads walk the primary key.
+    """
+    columns = ("pk", "ticket_id", "recorded_at")
+    rows = list(TicketEvent.objects.filter(pk__gt=after_id).order_by("pk").values_list(*columns)[:limit])
+    if id_ranges:
+        within = Q()
+        for low, high in id_ranges:
+            within |= Q(pk__gte=low, pk__lte=high)
+        rows = list(TicketEvent.objects.filter(within).values_list(*columns)) + rows
+    return rows
+
+
+def ticket_event_last_id_before(instant: datetime) -> int:
+    """Return the highest ticket event id recorded before `instant` (0 for none)."""
+    return (
+        TicketEvent.objects.filter(recorded_at__lt=instant)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        or 0
+    )
+
+
+def ticket_list_open_for_metrics() -> QuerySet[Ticket]:
+    """Return every open ticket (system use): the live backlog the metrics count."""
+    return Ticket.objects.filter(OPEN_STATUS_Q)
+
+
+def ticket_last_event_at(ticket_ids: Iterable[int]) -> dict[int, datetime]:
+    """Return when each ticket's latest event happened (its event log's last `occurred_at`)."""
+    return dict(
+        TicketEvent.objects.filter(ticket_id__in=list(ticket_ids))
+        .values("ticket_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("ticket_id", "last")
+    )

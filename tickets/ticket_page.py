@@ -21,6 +21,7 @@ from sla.clock import SegmentKind
 from sla.models import ClockState, SlaMetric
 from sla.selectors import ClockOverview, SlaChip, chip_for, ticket_sla_overview
 from tickets import queues
+from tickets.automation.selectors import macro_list_visible_to
 from tickets.models import (
     OPEN_STATUS_Q,
     CannedResponse,
@@ -158,6 +159,8 @@ def _referenced_ids(events: Iterable[TicketEvent]) -> dict[str, set[int]]:
             ids[data["field"]].update(v for v in (data.get("from"), data.get("to")) if v)
         elif event.kind in (TicketEventKind.ESCALATED, TicketEventKind.DE_ESCALATED):
             ids["team"].update(v for v in (data.get("from_team"), data.get("to_team")) if v)
+        elif event.kind == TicketEventKind.ROUTED and data.get("assignee"):
+            ids["assignee"].add(data["assignee"])
     return ids
 
 
@@ -240,6 +243,24 @@ def _event_row(event: TicketEvent, names: _Names) -> EventRow:
             "Customer changed their rating",
             f"{data['previous']}/{scale}",
             f"{data.get('score')}/{scale}",
+        )
+    # --- routing and automation (issue 7) ---
+    if kind == TicketEventKind.RULE_FIRED:
+        title = f"Automation rule “{data.get('rule_name', '')}”"
+        if data.get("error"):
+            return EventRow(event, title, detail=f"refused, nothing changed: {data['error']}")
+        return EventRow(
+            event, title, detail=", ".join(str(a.get("type", "")) for a in data.get("actions", []))
+        )
+    if kind == TicketEventKind.MACRO_APPLIED:
+        return EventRow(event, f"Macro “{data.get('macro_name', '')}” applied")
+    if kind == TicketEventKind.ROUTED:
+        who = names.of("assignee", data.get("assignee")) if data.get("assignee") else "nobody available"
+        return EventRow(
+            event,
+            "Routed",
+            new=who,
+            detail=f"{str(data.get('strategy', '')).replace('_', ' ')}: {data.get('reason', '')}",
         )
     return EventRow(event, TicketEventKind(kind).label if kind in TicketEventKind.values else kind)
 
@@ -483,6 +504,8 @@ def ticket_page_data(user: User, ticket: Ticket, *, now: datetime, from_view: st
         "neighbours": neighbours_get(user, ticket, view_slug=from_view, now=now),
         "canned_responses": canned,
         "canned_bodies": {str(response.pk): response.body for response in canned},
+        # --- macros (issue 7): what the composer's "Apply macro" offers ---
+        "macros": list(macro_list_visible_to(user).only("id", "name")),
         "now": now,
     }
 

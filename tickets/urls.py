@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tickets.views import queues, ticket_page
+from tickets.views import automation, macros, queues, ticket_page
 
 app_name = "tickets"
 
-urlpatterns = [*queues.urlpatterns, *ticket_page.urlpatterns]
+urlpatterns = [*queues.urlpatterns, *ticket_page.urlpatterns, *automation.urlpatterns, *macros.urlpatterns]

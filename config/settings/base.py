@@ -215,3 +215,38 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # nobody's inbox can be flooded, and per client IP, so nobody can flood many inboxes.
 ACCOUNT_MAIL_PER_ADDRESS_PER_HOUR = env.int("ACCOUNT_MAIL_PER_ADDRESS_PER_HOUR", default=5)
 ACCOUNT_MAIL_PER_IP_PER_HOUR = env.int("ACCOUNT_MAIL_PER_IP_PER_HOUR", default=30)
+
+# Outgoing webhooks (docs/webhooks.md). Subscriptions, their events and endpoints are rows edited
+# by admins; these are the transport's limits. Private targets (loopback, RFC 1918, link-local such
+# as cloud metadata) are refused unless this is on: development and tests post to 127.0.0.1.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", default=10.0)
+# Attempts per delivery; waits double from the base (±25 % jitter) up to the cap: with these,
+# 30 s, 1, 2, 4, 8, 16 and 32 min — the last attempt about an hour after the first.
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOKS_RETRY_MAX_SECONDS = env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=3600.0)
+# A subscription is disabled (and its owner and the admins notified) when this many deliveries in a
+# row gave up, or when a delivery gives up after it has been failing without a success this long.
+WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES = env.int("WEBHOOKS_DISABLE_AFTER_FAILED_DELIVERIES", default=10)
+WEBHOOKS_DISABLE_AFTER_FAILING_HOURS = env.float("WEBHOOKS_DISABLE_AFTER_FAILING_HOURS", default=24.0)
+# Deliveries (with their payloads and attempt logs) are kept this long, then purged.
+WEBHOOKS_DELIVERY_RETENTION_DAYS = env.int("WEBHOOKS_DELIVERY_RETENTION_DAYS", default=30)
+
+# The e-mail channel (docs/email.md). Our generated Message-IDs end in "@EMAIL_DOMAIN" (mail that
+# comes back with one is a loop); our own addresses are never a ticket's CC and never a sender.
+EMAIL_DOMAIN = env("EMAIL_DOMAIN", default=DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">").lower())
+EMAIL_OWN_ADDRESSES = env.list("EMAIL_OWN_ADDRESSES", default=[])
+# Outgoing replies: attempts before a reply is marked failed; waits double from 30 s up to 1 h.
+EMAIL_OUTBOUND_MAX_ATTEMPTS = env.int("EMAIL_OUTBOUND_MAX_ATTEMPTS", default=8)
+# Inbound mailbox polled by Celery beat; an empty IMAP_HOST turns polling off.
+IMAP_HOST = env("IMAP_HOST", default="")
+IMAP_SSL = env.bool("IMAP_SSL", default=True)
+IMAP_PORT = env.int("IMAP_PORT", default=993 if IMAP_SSL else 143)
+IMAP_USER = env("IMAP_USER", default="")
+IMAP_PASSWORD = env("IMAP_PASSWORD", default="")
+IMAP_FOLDER = env("IMAP_FOLDER", default="INBOX")
+# Where processed messages are moved; empty: they stay in IMAP_FOLDER, flagged \Seen.
+IMAP_PROCESSED_FOLDER = env("IMAP_PROCESSED_FOLDER", default="")
+IMAP_TIMEOUT = env.int("IMAP_TIMEOUT", default=30)

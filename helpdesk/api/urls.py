@@ -1,7 +1,8 @@
-"""API v1 routes for accounts, organizations, teams, tokens and notifications."""
+"""API v1 routes for accounts, organizations, teams, tokens, notifications and webhooks."""
 
 from __future__ import annotations
 
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from helpdesk.api import views
@@ -13,4 +14,4 @@ router.register("teams", views.TeamViewSet, basename="team")
 router.register("tokens", views.ApiTokenViewSet, basename="api-token")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("webhooks/", include("helpdesk.webhooks.api.urls"))]

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk import services as accounts
+from helpdesk.demo.automation import demo_automation_seed
 from helpdesk.demo.catalogue import (
     CATEGORIES,
     DEMO_LOGINS,
@@ -40,6 +41,9 @@ from helpdesk.demo.planner import People, Plan, plan_tickets
 from helpdesk.models import Availability, CustomerTier, Organization, Role, Skill, SupportTier, Team, User
 from kb.demo import demo_articles_publish, demo_self_service_history
 from kb.models import Article
+from metrics import services as metrics_services
+from metrics.demo import demo_metrics_build
+from metrics.voc import last_completed_week_start
 from sla import services as sla_services
 from tickets import services
 from tickets.models import (
@@ -98,6 +102,13 @@ def demo_seed(*, tickets: int = 1000, seed: int = 0, now: datetime | None = None
             ticket_categories={child: category for (_, child), category in people.categories.items()},
         )
         demo_self_service_history(rng=rng, customers=people.customers, now=now)
+        # Routing and automation: seeded after the history, so no rule fires on it (issue 7).
+        demo_automation_seed(people)
+        # Answered surveys, then the metric facts and rollups the dashboards read.
+        demo_metrics_build(rng=rng, since=now - timedelta(days=HISTORY_DAYS + 1), now=now)
+        # The voice-of-customer page's first report: the last full week of the history, with the
+        # surveys answered above (its wins and CSAT).
+        metrics_services.weekly_report_compute(week_start=last_completed_week_start(now), now=now)
     counts = {
         "organizations": Organization.objects.count(),
         "users": User.objects.count(),
@@ -222,7 +233,9 @@ def _replay(plans: Sequence[Plan]) -> None:
         ticket_id = plan.ticket_id
         assert ticket_id is not None
         if step.kind == "message":
-            services.message_create(ticket_id=ticket_id, channel=plan.create["channel"], at=at, **args)
+            services.message_create(
+                ticket_id=ticket_id, channel=plan.create["channel"], at=at, send_email=False, **args
+            )
         elif step.kind == "status":
             services.ticket_change_status(ticket_id=ticket_id, at=at, **args)
         elif step.kind == "assign":

@@ -22,6 +22,13 @@ from metrics.services.sending import (
     survey_token_make,
     surveys_send_pending,
 )
+from metrics.services.voc import (
+    weekly_report_compute,
+    weekly_report_email,
+    weekly_report_get,
+    weekly_report_list,
+    weekly_report_send_last_week,
+)
 
 
 @dataclass(frozen=True)
@@ -60,4 +67,9 @@ __all__ = [
     "survey_token_make",
     "surveys_send_pending",
     "surveys_sweep_due",
+    "weekly_report_compute",
+    "weekly_report_email",
+    "weekly_report_get",
+    "weekly_report_list",
+    "weekly_report_send_last_week",
 ]

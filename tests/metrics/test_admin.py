@@ -26,7 +26,7 @@ def admin_web(client: Client, admin_user: User) -> Client:
 
 
 def test_every_survey_model_is_registered() -> None:
-    assert REGISTERED == ["npsschedule", "survey", "surveyfollowup", "surveysettings"]
+    assert REGISTERED == ["metrictarget", "npsschedule", "survey", "surveyfollowup", "surveysettings"]
 
 
 @pytest.mark.parametrize("model_name", ["npsschedule", "survey", "surveyfollowup"])

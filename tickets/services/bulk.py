@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from helpdesk.exceptions import Conflict, DomainError, PermissionDeniedError
 from helpdesk.models import User
+from tickets.automation.hooks import runs_event_rules
 from tickets.models import Tag, Ticket, TicketStatus
 from tickets.services.core import _apply_changes, _save, lock_ticket, ticket_update
 from tickets.services.links import ticket_merge
@@ -19,6 +20,7 @@ BULK_MAX_TICKETS = 500
 
 
 @transaction.atomic
+@runs_event_rules  # automation: event rules run after the write, in its transaction
 def ticket_bulk_update(
     *, ticket_ids: Sequence[int], changes: Mapping[str, Any], actor: User, at: datetime | None = None
 ) -> list[Ticket]:

@@ -14,6 +14,7 @@ from helpdesk.inserts import insert_rows
 from helpdesk.models import SUPPORT_TIER_ORDER, Organization, SupportTier, Team, User
 from sla import services as sla_services
 from tickets import events, transitions
+from tickets.automation.hooks import runs_event_rules
 from tickets.models import (
     Category,
     Channel,
@@ -26,7 +27,7 @@ from tickets.models import (
     TicketEvent,
     TicketStatus,
 )
-from tickets.rendering import render_markdown
+from tickets.rendering import BodyFormat, render_body, render_markdown
 from tickets.services import alerts
 
 EDITABLE_FIELDS = (
@@ -100,6 +101,7 @@ def _check_choices(values: Mapping[str, Any]) -> None:
 
 
 @transaction.atomic
+@runs_event_rules  # automation: event rules run after the write, in its transaction
 def ticket_create(
     *,
     requester: User,
@@ -119,11 +121,14 @@ def ticket_create(
     external_id: str = "",
     source: str = "",
     created_at: datetime | None = None,
+    description_format: str = BodyFormat.MARKDOWN,
 ) -> Ticket:
     """Open a ticket and record its CREATED event (and the assignment, when one is given).
 
     `created_at` backdates the ticket and its events, for imports. Raises DomainError on
     invalid input and Conflict-free DomainError when (source, external_id) is already taken.
+    `description_format` "text" keeps a plain-text description (an e-mail's) from being read
+    as Markdown.
     """
     subject = _check_subject(subject)
     _check_choices(
@@ -136,7 +141,7 @@ def ticket_create(
     ticket = Ticket(
         subject=subject,
         description=description,
-        description_html=render_markdown(description),
+        description_html=render_body(description, description_format),
         requester=requester,
         organization=organization if organization is not None else requester.organization,
         priority=priority,
@@ -307,6 +312,7 @@ def _save(ticket: Ticket, at: datetime) -> None:
 
 
 @transaction.atomic
+@runs_event_rules  # automation: event rules run after the write, in its transaction
 def ticket_update(
     *, ticket_id: int, actor: User | None, changes: Mapping[str, Any], at: datetime | None = None
 ) -> Ticket:
@@ -328,6 +334,7 @@ def ticket_update(
 
 
 @transaction.atomic
+@runs_event_rules  # automation: event rules run after the write, in its transaction
 def ticket_change_status(
     *, ticket_id: int, to: str, actor: User | None, at: datetime | None = None, reason: str = ""
 ) -> Ticket:
@@ -346,6 +353,7 @@ def ticket_change_status(
 
 
 @transaction.atomic
+@runs_event_rules  # automation: event rules run after the write, in its transaction
 def ticket_reopen(*, ticket_id: int, actor: User | None, at: datetime | None = None) -> Ticket:
     """Reopen a resolved ticket into work (in progress when assigned, triaged otherwise).
 
@@ -382,6 +390,7 @@ HANDOFF_FIELDS = (
 
 
 @transaction.atomic
+@runs_event_rules  # automation: event rules run after the write, in its transaction
 def ticket_escalate(
     *,
     ticket_id: int,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from helpdesk.exceptions import DomainError
 from helpdesk.models import User
 from sla import services as sla_services
+from tickets.automation.hooks import rules_suspended
 from tickets.models import MessageVisibility, Ticket
 from tickets.services.core import _apply_status, _save, lock_ticket, ticket_create
 from tickets.services.messages import message_create
@@ -96,7 +97,8 @@ def ticket_import(*, payload: TicketImport, actor: User, now: datetime | None = 
         return existing, False
     now = now or timezone.now()
     _check_times(payload, now)
-    with sla_services.replans_deferred():
+    # History is replayed as it happened: automation rules do not fire on it (issue 7).
+    with sla_services.replans_deferred(), rules_suspended():
         ticket = _replay(payload, actor)
     ticket.refresh_from_db()
     return ticket, True
@@ -126,6 +128,7 @@ def _replay(payload: TicketImport, actor: User) -> Ticket:
                 external_id=item.external_id,
                 channel=ticket.channel,
                 at=item.created_at,
+                send_email=False,  # history: the customer had these replies long ago
             )
         else:
             locked = lock_ticket(ticket.pk)

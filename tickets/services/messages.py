@@ -17,6 +17,7 @@ from django.utils import timezone
 from helpdesk.exceptions import DomainError, PermissionDeniedError
 from helpdesk.models import User
 from tickets import events, transitions
+from tickets.automation.hooks import runs_event_rules
 from tickets.models import (
     Attachment,
     AuthorKind,
@@ -26,8 +27,8 @@ from tickets.models import (
     TicketMessage,
     TicketStatus,
 )
-from tickets.rendering import render_markdown
-from tickets.services import alerts
+from tickets.rendering import BodyFormat, render_body
+from tickets.services import alerts, outbound_email
 from tickets.services.core import _apply_status, _save, lock_ticket
 
 
@@ -85,6 +86,7 @@ def insert_message(
     channel: str = Channel.PORTAL,
     external_id: str = "",
     email_message_id: str = "",
+    body_format: str = BodyFormat.MARKDOWN,
 ) -> TicketMessage:
     """Write a message and its MESSAGE_ADDED event on a ticket the caller has locked and will save.
 
@@ -98,7 +100,7 @@ def insert_message(
         visibility=visibility,
         is_automatic=is_automatic,
         body=body,
-        body_html=render_markdown(body),
+        body_html=render_body(body, body_format),
         cc=list(cc),
         channel=channel,
         external_id=external_id,
@@ -111,6 +113,7 @@ def insert_message(
 
 
 @transaction.atomic
+@runs_event_rules  # automation: event rules run after the write, in its transaction
 def message_create(
     *,
     ticket_id: int,
@@ -124,12 +127,17 @@ def message_create(
     external_id: str = "",
     email_message_id: str = "",
     at: datetime | None = None,
+    body_format: str = BodyFormat.MARKDOWN,
+    send_email: bool = True,
 ) -> TicketMessage:
     """Add a reply or note to a ticket and record MESSAGE_ADDED.
 
     A customer reply resumes a ticket waiting on the customer and reopens a resolved one;
     the first public human agent reply sets `first_response_at`. Customers cannot write
     internal notes (PermissionDeniedError); closed tickets take no messages (DomainError).
+    A public reply not written by the customer is queued as an e-mail to the requester and CCs
+    (tickets.services.outbound_email), unless `send_email` is False (imported or generated
+    history). `body_format` "text" keeps a plain-text body (an e-mail's) from being read as Markdown.
     """
     if not body.strip():
         raise DomainError("Empty message.", field_errors={"body": ["Write something before sending."]})
@@ -161,6 +169,7 @@ def message_create(
         external_id=external_id,
         email_message_id=email_message_id,
         at=at,
+        body_format=body_format,
     )
     for upload in attachments:
         digest = hashlib.sha256(upload.content).hexdigest()
@@ -191,4 +200,8 @@ def message_create(
     if kind == AuthorKind.AGENT:
         alerts.notify_mentioned(ticket, message_id=message.pk, body=body, author=author)
     _save(ticket, at)
+    # --- e-mail channel (issue 7): queue the reply's e-mail in this transaction -------------------
+    if send_email and visibility == MessageVisibility.PUBLIC and kind != AuthorKind.CUSTOMER:
+        outbound_email.outbound_email_queue(ticket=ticket, message=message)
+    # --- end e-mail channel ----------------------------------------------------------------------
     return message

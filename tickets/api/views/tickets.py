@@ -128,9 +128,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 requester = helpdesk_services.customer_get_or_create(email=email, full_name=name)
                 ticket = services.ticket_create(requester=requester, actor=user, **data)
         context = self.get_serializer_context()
-        if len(tags) <= 1:
+        if len(tags) <= 1 and ticket.updated_at == ticket.created_at:
             # A new ticket carries exactly the tags it was given; with at most one, their order is
-            # known too, so the answer needs no query to read them back.
+            # known too, so the answer needs no query to read them back. (Unless an automation
+            # rule or routing changed it on creation: then updated_at moved and tags are read.)
             context["tag_names"] = {ticket.pk: [tag.name for tag in tags]}
         serializer = _ticket_output_class(user)(ticket, context=context)
         return Response(serializer.data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,13 @@
+"""Metric dashboards under /metrics/ (namespace "dashboards")."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from metrics.reporting import views
+
+app_name = "dashboards"
+
+urlpatterns = [
+    path("sla/", views.sla_dashboard, name="sla"),
+]
