@@ -182,40 +182,53 @@ WHERE tk.id %% 10 < 3;
 # public agent reply event at first_response_at; resolved (and closed) status events; fulfilled
 # first-response and resolution clocks for finished tickets (24/7, the targets of SLA_SQL, with
 # breach instants where the target was passed); answered CSAT surveys for a quarter of the
-# resolutions and some NPS answers. Instants past now (recent tickets resolved "in the future"
-# by the generator) are capped at now, so no metric counts on a future day.
+# resolutions and some NPS answers. What the generator dates in the future (recent tickets
+# "resolved" tomorrow) has not happened yet: no event, clock or survey for it. Open clocks past
+# their target breached when the target was reached (SLA_SQL dates it minutes ago).
 METRICS_SQL = """
 INSERT INTO tickets_ticketevent (kind, occurred_at, recorded_at, data, actor_id, ticket_id)
-SELECT 'message_added', LEAST(first_response_at, now() - interval '3 minutes'),
-       LEAST(first_response_at, now() - interval '3 minutes'),
+SELECT 'message_added', first_response_at, first_response_at,
        jsonb_build_object('message_id', NULL, 'visibility', 'public', 'author_kind', 'agent',
                           'is_automatic', false),
        assignee_id, id
-FROM tickets_ticket WHERE first_response_at IS NOT NULL ORDER BY id;
+FROM tickets_ticket WHERE first_response_at < now() ORDER BY id;
 
 INSERT INTO tickets_ticketevent (kind, occurred_at, recorded_at, data, actor_id, ticket_id)
-SELECT 'status_changed', LEAST(resolved_at, now() - interval '2 minutes'),
-       LEAST(resolved_at, now() - interval '2 minutes'),
+SELECT 'status_changed', resolved_at, resolved_at,
        jsonb_build_object('from', 'in_progress', 'to', 'resolved'), assignee_id, id
-FROM tickets_ticket WHERE status IN ('resolved', 'closed') ORDER BY id;
+FROM tickets_ticket WHERE status IN ('resolved', 'closed') AND resolved_at < now() ORDER BY id;
 
 INSERT INTO tickets_ticketevent (kind, occurred_at, recorded_at, data, actor_id, ticket_id)
-SELECT 'status_changed', LEAST(closed_at, now() - interval '1 minute'),
-       LEAST(closed_at, now() - interval '1 minute'),
+SELECT 'status_changed', closed_at, closed_at,
        jsonb_build_object('from', 'resolved', 'to', 'closed'), assignee_id, id
-FROM tickets_ticket WHERE status = 'closed' ORDER BY id;
+FROM tickets_ticket WHERE status = 'closed' AND closed_at < now() ORDER BY id;
+
+-- Open tickets' fulfilled first-response clocks ended at the first reply (SLA_SQL: an hour ago).
+UPDATE sla_slaclock c
+SET ended_at = LEAST(t.first_response_at, now()),
+    elapsed_seconds = extract(epoch FROM LEAST(t.first_response_at, now()) - t.created_at),
+    breached_at = CASE WHEN t.first_response_at >= t.created_at + interval '1 second' * c.target_seconds
+                       THEN t.created_at + interval '1 second' * c.target_seconds END,
+    severely_breached_at = CASE WHEN t.first_response_at >= t.created_at + interval '2 seconds' * c.target_seconds
+                                THEN t.created_at + interval '2 seconds' * c.target_seconds END
+FROM tickets_ticket t
+WHERE c.ticket_id = t.id AND c.metric = 'first_response' AND c.state = 'fulfilled'
+  AND t.first_response_at IS NOT NULL;
+
+-- An open clock past its target breached when the target was reached, not in the last minutes.
+UPDATE sla_slaclock SET breached_at = LEAST(started_at + interval '1 second' * target_seconds, breached_at)
+WHERE breached_at IS NOT NULL AND state IN ('running', 'paused');
 
 DROP TABLE IF EXISTS bench_done_clock;
 CREATE TEMP TABLE bench_done_clock AS
 SELECT t.id AS ticket_id, m.metric, t.created_at,
-       LEAST(CASE m.metric WHEN 'first_response' THEN t.first_response_at ELSE t.resolved_at END,
-             now() - interval '2 minutes') AS ended_at,
+       CASE m.metric WHEN 'first_response' THEN t.first_response_at ELSE t.resolved_at END AS ended_at,
        60 * CASE t.priority WHEN 'p1' THEN m.p1 WHEN 'p2' THEN m.p2 WHEN 'p3' THEN m.p3
                             WHEN 'p4' THEN m.p4 ELSE m.p5 END AS target_seconds
 FROM tickets_ticket t
 CROSS JOIN (VALUES ('first_response', 15, 60, 240, 480, 1440), ('resolution', 240, 480, 1440, 4320, 7200))
     AS m(metric, p1, p2, p3, p4, p5)
-WHERE t.status IN ('resolved', 'closed');
+WHERE t.status IN ('resolved', 'closed') AND t.resolved_at < now();
 
 INSERT INTO sla_ticketsla (ticket_id, policy_version_id, applied_at, matched_on)
 SELECT DISTINCT c.ticket_id, v.id, c.created_at, '{}'::jsonb
@@ -246,9 +259,9 @@ SELECT 'csat', 'sent', '', requester_id, id, resolved_at, assignee_id, team_id, 
             WHEN r_score < 0.95 THEN 2 ELSE 1 END,
        CASE WHEN r_effort < 0.3 THEN 1 + floor(r_effort / 0.3 * 7)::int END, '', answered_at, answered_at
 FROM (SELECT id, requester_id, resolved_at, assignee_id, team_id, random() AS r_pick, random() AS r_score,
-             random() AS r_effort, LEAST(resolved_at + interval '3 hours', now() - interval '1 minute') AS answered_at
+             random() AS r_effort, resolved_at + interval '3 hours' AS answered_at
       FROM tickets_ticket WHERE status IN ('resolved', 'closed')) s
-WHERE r_pick < 0.25;
+WHERE r_pick < 0.25 AND answered_at < now();
 
 INSERT INTO metrics_survey (kind, status, skip_reason, requester_id, ticket_id, resolved_at, agent_id, team_id,
     due_at, created_at, sent_at, send_attempts, score, effort_score, comment, answered_at, updated_at)

@@ -52,27 +52,44 @@ class SlaDashboard:
     rules: Mapping[str, TargetRule]
 
 
-def sla_dashboard(*, period: str, today: datetime) -> SlaDashboard:
-    """Return the manager SLA dashboard for a named period (1w, 1m, 6m) ending `today`.
+def sla_dashboard(*, period: str, today: datetime, dimension: str = "all", key: str = "") -> SlaDashboard:
+    """Return the SLA dashboard for a named period (1w, 1m, 6m) ending `today`.
 
+    The whole helpdesk by default (with a by-team table); `dimension="team"` or `"agent"` with a
+    team or agent id as `key` gives the team's or the agent's own dashboard (no team table).
     Raises KeyError for another period.
     """
     window = periods.window_for(period, today=today.date())
     rules = selectors.target_rules()
     overall = selectors.rollup_sums(
-        dimension="all",
+        dimension=dimension,
         buckets=[window, window.previous()],
-        keys=[""],
+        keys=[key],
         measures=formulas.measures_for(COMPLIANCE),
     )
     compliance = formulas.figures(
-        overall.get((0, "")) or selectors.empty_measures(),
+        overall.get((0, key)) or selectors.empty_measures(),
         rules=rules,
-        previous=overall.get((1, "")) or selectors.empty_measures(),
+        previous=overall.get((1, key)) or selectors.empty_measures(),
         names=COMPLIANCE,
     )
     interval = TREND_INTERVAL[period]
-    trend = selectors.series(window=window, interval=interval, names=TREND, rules=rules)
+    trend = selectors.series(
+        window=window, interval=interval, dimension=dimension, key=key, names=TREND, rules=rules
+    )
+    if dimension != "all":
+        live = MetricSnapshot.objects.filter(dimension=dimension, key=key).first()
+        return SlaDashboard(
+            period=period,
+            window=window,
+            compliance=compliance,
+            trend=trend,
+            trend_interval=interval,
+            now=None if live is None else selectors.live_row(live, key, rules),
+            live_at=None if live is None else live.computed_at,
+            teams=[],
+            rules=rules,
+        )
     snapshots = list(MetricSnapshot.objects.filter(dimension__in=("all", "team")))
     team_rows = {
         row.slice.key: row

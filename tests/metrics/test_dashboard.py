@@ -10,7 +10,7 @@ from django.test import Client
 
 from helpdesk.models import Role, User
 from metrics.reporting.refresh import metrics_refresh
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import AgentFactory, CustomerFactory, TeamFactory, UserFactory
 from tests.metrics.history import NOW, History, build_history
 
 URL = "/metrics/sla/"
@@ -115,3 +115,46 @@ def test_the_nav_links_to_the_dashboard_for_managers_only(history: History) -> N
 
     assert 'href="/metrics/sla/" aria-current="page">SLA dashboard' in manager_page
     assert "SLA dashboard" not in agent_page
+
+
+# --- team and personal dashboards ------------------------------------------------------------
+
+
+@pytest.fixture
+def scoped_world(db: None) -> dict[str, object]:
+    lead = UserFactory(role=Role.TEAM_LEAD, email="scope.lead@helpdesk.test")
+    agent = AgentFactory(email="scope.agent@helpdesk.test", full_name="Sam Scope")
+    other_agent = AgentFactory(email="scope.other@helpdesk.test")
+    team = TeamFactory(name="Scoped team", lead=lead)
+    other_team = TeamFactory(name="Other team")
+    return {"lead": lead, "agent": agent, "other_agent": other_agent, "team": team, "other_team": other_team}
+
+
+@pytest.mark.parametrize(
+    ("who", "query", "status", "heading"),
+    [
+        ("lead", "team={team}", 200, "SLA dashboard: Scoped team"),
+        ("lead", "team={other_team}", 403, None),
+        ("agent", "agent={agent}", 200, "My SLA dashboard"),
+        ("agent", "agent={other_agent}", 403, None),
+        ("agent", "", 403, None),
+        ("agent", "team={team}", 403, None),
+        ("lead", "agent={agent}", 200, "SLA dashboard: Sam Scope"),
+        ("lead", "team=nope", 404, None),
+        ("lead", "agent=999999", 404, None),
+    ],
+)
+def test_team_and_personal_dashboards_show_only_what_the_viewer_may_see(
+    client: Client, scoped_world: dict[str, object], who: str, query: str, status: int, heading: str | None
+) -> None:
+    # given
+    ids = {name: getattr(value, "pk", None) for name, value in scoped_world.items()}
+    client.force_login(scoped_world[who])
+    # when
+    response = client.get(f"/metrics/sla/?{query.format(**ids)}")
+    # then
+    assert response.status_code == status
+    if heading is not None:
+        body = response.content.decode()
+        assert f"<h1>{heading}</h1>" in body
+        assert "By team" not in body
