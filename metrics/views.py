@@ -1,5 +1,5 @@
 """HTML views of surveys: the customer's one-click rating and comment pages (no login) and the
-team lead's open follow-ups. Views validate input and call metrics.services (STYLE.md C4).
+team lead's open follow-ups (and their CSV). Views validate input and call metrics.services (STYLE.md C4).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from helpdesk.exceptions import DomainError, PermissionDeniedError
 from metrics import selectors, services
 from metrics.forms import FollowUpDoneForm, SurveyCommentForm
 from metrics.models import Survey, SurveyKind, SurveySettings
+from metrics.reporting import csv_export
 
 if TYPE_CHECKING:
     from helpdesk.models import User
@@ -113,6 +114,45 @@ def follow_up_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "metrics/follow_ups.html",
         {"follow_ups": follow_ups, "now": timezone.now(), "form": FollowUpDoneForm()},
     )
+
+
+FOLLOW_UP_CSV_HEADER = (
+    "follow_up_id",
+    "due_at",
+    "is_overdue",
+    "ticket_id",
+    "subject",
+    "customer",
+    "score",
+    "comment",
+    "agent",
+    "owner",
+)
+
+
+@login_required
+@require_safe
+def follow_up_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Download the open follow-ups the page lists (all of them, not only the first 200) as CSV."""
+    if not request.user.is_agent:
+        raise Http404("No such page.")
+    now = timezone.now()
+    rows = (
+        (
+            follow_up.pk,
+            follow_up.due_at,
+            "yes" if follow_up.due_at < now else "no",
+            follow_up.survey.ticket_id,
+            follow_up.survey.ticket.subject if follow_up.survey.ticket else "",
+            str(follow_up.survey.requester),
+            follow_up.survey.score,
+            follow_up.survey.comment,
+            str(follow_up.survey.agent) if follow_up.survey.agent else "",
+            str(follow_up.owner) if follow_up.owner else "Managers",
+        )
+        for follow_up in selectors.follow_up_list_open_for(request.user).iterator(chunk_size=500)
+    )
+    return csv_export.csv_response(f"survey-follow-ups-{now:%Y-%m-%d}.csv", FOLLOW_UP_CSV_HEADER, rows)
 
 
 @login_required

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 
 from helpdesk.models import Role
 from metrics import capacity
+from metrics.reporting import csv_export
 from tickets import selectors as tickets
 
 PLANNER_ROLES = frozenset({Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN})
@@ -108,11 +109,8 @@ def _handle_time(now: datetime) -> capacity.HandleTime:
     return capacity.handle_time_estimate(timelines)
 
 
-@require_safe
-@planner_required
-def capacity_planner(request: HttpRequest) -> HttpResponse:
-    """Show the next 7 days' forecast and required agents; invalid inputs answer 400 with the form."""
-    now = timezone.now()
+def _plan(request: HttpRequest, now: datetime) -> dict[str, Any]:
+    """Return the page's context: the form, the forecast and, when the form is valid, the rows."""
     form = CapacityForm({**DEFAULTS, **{key: value for key, value in request.GET.items() if value != ""}})
     handle_time = _handle_time(now)
     forecast = capacity.forecast_days(
@@ -127,10 +125,11 @@ def capacity_planner(request: HttpRequest) -> HttpResponse:
         "handle_time_window_days": HANDLE_TIME_WINDOW.days,
         "min_samples": capacity.HANDLE_TIME_MIN_SAMPLES,
         "reference_url": f"{reverse('metrics:capacity')}?{urlencode(REFERENCE_QUERY)}",
+        "csv_url": f"{reverse('metrics:capacity-csv')}?{request.GET.urlencode()}",
         "rows": [],
     }
     if not form.is_valid():
-        return render(request, "metrics/capacity.html", context, status=400)
+        return context
 
     data = form.cleaned_data
     handle = data["handle_minutes"] if data["handle_minutes"] is not None else handle_time.minutes
@@ -158,4 +157,59 @@ def capacity_planner(request: HttpRequest) -> HttpResponse:
         example=rows[0] if data["volume"] is not None else None,
         peak=max(row["staffing"].agents for row in rows),
     )
-    return render(request, "metrics/capacity.html", context)
+    return context
+
+
+@require_safe
+@planner_required
+def capacity_planner(request: HttpRequest) -> HttpResponse:
+    """Show the next 7 days' forecast and required agents; invalid inputs answer 400 with the form."""
+    context = _plan(request, timezone.now())
+    status = 200 if context["form"].is_valid() else 400
+    return render(request, "metrics/capacity.html", context, status=status)
+
+
+CSV_HEADER = (
+    "day",
+    "last_4_same_weekdays",
+    "forecast",
+    "planned_tickets",
+    "handle_minutes",
+    "hours_per_agent",
+    "utilization_percent",
+    "shrinkage_percent",
+    "workload_minutes",
+    "agents_exact",
+    "agents_needed",
+)
+
+
+@require_safe
+@planner_required
+def capacity_csv(request: HttpRequest) -> HttpResponse:
+    """Download the page's table for the same inputs as CSV; invalid inputs answer 400 (field,message)."""
+    context = _plan(request, timezone.now())
+    form = context["form"]
+    if not form.is_valid():
+        return csv_export.csv_errors(
+            {field: [str(message) for message in messages] for field, messages in form.errors.items()}
+        )
+    inputs = context["inputs"]
+    rows = [
+        (
+            row["day"].day,
+            " ".join(str(count) for count in row["day"].same_weekday_counts),
+            row["day"].volume,
+            row["volume"],
+            inputs["handle_minutes"],
+            inputs["hours"],
+            inputs["utilization"],
+            inputs["shrinkage"],
+            row["staffing"].workload_minutes,
+            round(row["staffing"].exact_agents, 2),
+            row["staffing"].agents,
+        )
+        for row in context["rows"]
+    ]
+    first = context["forecast"].days[0].day
+    return csv_export.csv_response(f"capacity-plan-{first}.csv", CSV_HEADER, rows)

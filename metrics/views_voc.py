@@ -5,7 +5,6 @@ week's report, and each section as CSV. Reports are computed by the beat task
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -16,10 +15,8 @@ from django.views.decorators.http import require_safe
 
 from metrics import services
 from metrics.models import WeeklyReport
+from metrics.reporting import csv_export
 from metrics.views_capacity import planner_required
-
-# A spreadsheet runs a cell starting with these as a formula; customers write the comments.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _report(week_start: str) -> WeeklyReport:
@@ -35,6 +32,18 @@ def report_list(request: HttpRequest) -> HttpResponse:
     """List the weeks with a stored report, newest first."""
     reports = list(services.weekly_report_list()[:104])
     return render(request, "metrics/voc_list.html", {"reports": reports})
+
+
+@require_safe
+@planner_required
+def report_list_csv(request: HttpRequest) -> HttpResponse:
+    """Download the list of stored weeks as CSV (the same 104 newest weeks as the page)."""
+    rows = (
+        (report.week_start, report.week_start + timedelta(days=6), report.computed_at, report.emailed_at)
+        for report in services.weekly_report_list()[:104]
+    )
+    header = ("week_start", "week_end", "computed_at", "emailed_at")
+    return csv_export.csv_response("voice-of-customer-weeks.csv", header, rows)
 
 
 @require_safe
@@ -109,14 +118,6 @@ SECTIONS: dict[str, tuple[Sequence[str], Any]] = {
 }
 
 
-def _safe_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 @require_safe
 @planner_required
 def report_csv(request: HttpRequest, week_start: str, section: str) -> HttpResponse:
@@ -125,11 +126,5 @@ def report_csv(request: HttpRequest, week_start: str, section: str) -> HttpRespo
         raise Http404("No such section.")
     report = _report(week_start)
     header, rows = SECTIONS[section]
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"voice-of-customer-{report.week_start:%Y-%m-%d}-{section}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows(report.data):
-        writer.writerow([_safe_cell(value) for value in row])
-    return response
+    return csv_export.csv_response(filename, header, rows(report.data))

@@ -1,4 +1,4 @@
-"""CSV for every metrics table: `?format=csv` on any metrics endpoint."""
+"""JSON and CSV for every metrics table: `?format=csv` on any metrics endpoint."""
 
 from __future__ import annotations
 
@@ -7,7 +7,29 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from rest_framework.renderers import BaseRenderer
+import orjson
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
+
+_FALLBACK = JSONEncoder()
+
+
+class FastJsonRenderer(JSONRenderer):
+    """DRF's JSON, written by orjson: a breakdown over 500 organizations is ~0.8 MB of it.
+
+    Types orjson does not know (and datetimes, so they read exactly as elsewhere in the API) go
+    through DRF's own encoder; a client asking for indentation gets DRF's renderer.
+    """
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if data is None or self.get_indent(accepted_media_type or "", renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        return orjson.dumps(data, default=_FALLBACK.default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 
 class CsvRenderer(BaseRenderer):

@@ -17,13 +17,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metrics.api import serializers as s
 from metrics.api.permissions import CanReadMetrics
-from metrics.api.renderers import CsvRenderer
+from metrics.api.renderers import CsvRenderer, FastJsonRenderer
 from metrics.reporting import formulas, selectors
 from metrics.reporting.formulas import FIGURE_NAMES, Figure
 from metrics.reporting.periods import Window
@@ -68,7 +68,7 @@ class MetricsViewSet(viewsets.ViewSet):
     """Support metrics from the rollups (docs/metrics.md defines every figure)."""
 
     permission_classes = [IsAuthenticated, CanReadMetrics]
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
+    renderer_classes = [FastJsonRenderer, BrowsableAPIRenderer, CsvRenderer]
 
     def _input(self, serializer_class: type[s.serializers.Serializer], request: Request) -> dict[str, Any]:
         payload = serializer_class(data=request.query_params, context={"today": timezone.now().date()})

@@ -239,6 +239,9 @@ BREAKDOWN_NAMES: tuple[str, ...] = tuple(name for name in FIGURE_NAMES if name n
 _BY_NAME = {definition.name: definition for definition in DEFINITIONS}
 
 
+NO_TONE = Tone.NONE
+
+
 class FigureSet:
     """Computes the same figures for many slices, with rules resolved once (a breakdown's rows)."""
 
@@ -270,23 +273,36 @@ class FigureSet:
         values: dict[str, float | None] = {}
         tones: dict[str, str] = {}
         samples: dict[str, int] = {}
-        wanted = self.previous_names
-        for formula, planned in self.planned:
-            name = planned.definition.name
+        for name, formula, rule, in_hours, compared in self._compact_plan:
             value, sample = formula(measures)
-            values[name], samples[name] = value, sample
-            rule = planned.rule
+            values[name] = value
+            samples[name] = sample
             if rule is None:
-                tones[name] = Tone.NONE.value
+                tones[name] = NO_TONE
                 continue
-            before = None
-            if previous is not None and (wanted is None or name in wanted):
-                before = formula(previous)[0]
-            unit = planned.definition.unit
-            tones[name] = rule.tone(
-                _rule_value(unit, rule, value), previous=_rule_value(unit, rule, before)
-            ).value
+            before = formula(previous)[0] if compared and previous is not None else None
+            if in_hours:
+                value = None if value is None else value / 3600
+                before = None if before is None else before / 3600
+            tones[name] = rule.tone(value, previous=before)
         return values, tones, samples
+
+    @functools.cached_property
+    def _compact_plan(self) -> list[tuple[str, Formula, TargetRule | None, bool, bool]]:
+        # Everything compact() would otherwise work out again for each of hundreds of slices.
+        wanted = self.previous_names
+        return [
+            (
+                planned.definition.name,
+                formula,
+                planned.rule,
+                planned.rule is not None
+                and planned.definition.unit == "seconds"
+                and planned.rule.unit == "hours",
+                wanted is None or planned.definition.name in wanted,
+            )
+            for formula, planned in self.planned
+        ]
 
 
 def figures(

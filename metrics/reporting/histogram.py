@@ -10,8 +10,9 @@ histogram_quantile does): exact to within one bucket's width.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 
 MINUTE = 60
 HOUR = 3600
@@ -44,17 +45,14 @@ def percentile(counts: Sequence[int], fraction: float) -> float | None:
     is interpolated linearly between that bucket's edges. In the open-ended last bucket the
     value is that bucket's lower edge ("180 days or more"). None when the histogram is empty.
     """
-    total = sum(counts)
+    running = list(accumulate(counts))
+    total = running[-1] if running else 0
     if not total:
         return None
     rank = fraction * total
-    running = 0
-    for index, count in enumerate(counts):
-        if count and running + count >= rank:
-            low = EDGES[index]
-            if index + 1 >= BUCKETS:
-                return float(low)
-            high = EDGES[index + 1]
-            return low + (high - low) * (rank - running) / count
-        running += count
-    return float(EDGES[-1])
+    index = bisect_left(running, rank)  # the first bucket whose running count reaches the rank
+    if index >= BUCKETS - 1:
+        return float(EDGES[-1])
+    before = running[index - 1] if index else 0
+    low, high = EDGES[index], EDGES[index + 1]
+    return low + (high - low) * (rank - before) / (running[index] - before)

@@ -89,6 +89,11 @@ class RollupGrain(models.TextChoices):
     DAY = "day", "Day"
     WEEK = "week", "ISO week"
     MONTH = "month", "Month"
+    # The named periods ending on the day of the last refresh, and the windows before them: each
+    # row the sum of the day, week and month rows making up its window (periods.trailing_windows).
+    LAST_WEEK = "p1w", "7 days"
+    LAST_MONTH = "p1m", "30 days"
+    LAST_HALF_YEAR = "p6m", "182 days"
 
 
 def _counts(size: int) -> ArrayField:
@@ -232,6 +237,8 @@ class MetricRefreshState(models.Model):
     refreshed_at = models.DateTimeField(null=True, blank=True)
     snapshot_at = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    # The UTC day whose named-period windows the trailing-window rollup rows hold.
+    windows_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(id=1), name="metric_refresh_state_singleton")]

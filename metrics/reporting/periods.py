@@ -3,7 +3,9 @@
 Rollups are kept per day, per ISO week (Monday first) and per calendar month; a week or month row
 is exactly the sum of its day rows. A window is read from whole months inside it, then whole
 weeks inside what is left, then single days, so a six-month window is about twenty rows per
-slice rather than 182.
+slice rather than 182. The dashboards' own windows (the named periods ending today, and the ones
+before them) are summed once more into a row each per slice, so reading one of them costs one row
+per slice whatever its length (trailing_windows).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ PERIOD_SPANS: dict[str, str] = {"1w": "the last 7 days", "1m": "the last 30 days
 MAX_WINDOW_DAYS = 366
 GRAINS = ("day", "week", "month")
 INTERVALS = GRAINS
+# The named periods ending today, and the windows just before them (for trends), are also kept as
+# rows of their own, one per slice, under these grains (see trailing_windows).
+SPAN_GRAINS: dict[int, str] = {days: f"p{period}" for period, days in PERIOD_DAYS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,15 @@ class Window:
 def window_for(period: str, *, today: date) -> Window:
     """Return the window of a named period ending today. Raises KeyError for an unknown name."""
     return Window(today - timedelta(days=PERIOD_DAYS[period] - 1), today)
+
+
+def trailing_windows(today: date) -> list[tuple[str, Window]]:
+    """Return (grain, window) of every named period ending `today` and of the window before each."""
+    windows = []
+    for period, days in PERIOD_DAYS.items():
+        window = window_for(period, today=today)
+        windows += [(SPAN_GRAINS[days], window), (SPAN_GRAINS[days], window.previous())]
+    return windows
 
 
 def week_start(day: date) -> date:
@@ -146,11 +160,13 @@ __all__ = [
     "PERIOD_DAYS",
     "PERIOD_LABELS",
     "PERIOD_SPANS",
+    "SPAN_GRAINS",
     "Window",
     "buckets",
     "decompose",
     "grain_end",
     "grain_start",
     "touched_rows",
+    "trailing_windows",
     "window_for",
 ]

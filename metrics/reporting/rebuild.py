@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -66,6 +66,8 @@ def metrics_rebuild(
         days |= refresh.answer_days_changed_since(None)
         _say(progress, f"rollups: {len(days)} days")
         rows = store.days_recompute(days)
+        state.windows_on = now.astimezone(UTC).date()
+        rows += store.windows_recompute(state.windows_on)
         snapshot.snapshot_refresh(now=now)
         mark = now - refresh.GAP_LIFETIME
         state.ticket_event_id = ticket_selectors.ticket_event_last_id_before(mark)

@@ -6,7 +6,8 @@ Each run, under the lock of the single `MetricRefreshState` row (a second, overl
    and tickets whose organization's tier changed;
 2. recomputes the facts of up to `ticket_batch` queued tickets; each fact that changed marks
    its days, old and new, as touched, and so does each survey answer changed since the last run;
-3. recomputes the touched days' rollup rows from the facts, then their weeks and months;
+3. recomputes the touched days' rollup rows from the facts, then their weeks and months, then
+   the rows of the named periods ending today (and on a new UTC day even when nothing changed);
 4. replaces the live figures (snapshot.py).
 
 Event ids come from a sequence when the row is inserted but become visible at commit, so a run
@@ -21,7 +22,7 @@ import bisect
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -213,6 +214,10 @@ def metrics_refresh(*, now: datetime, ticket_batch: int = TICKET_BATCH) -> Refre
         days, later = set(ordered[:DAYS_PER_RUN]), ordered[DAYS_PER_RUN:]
         state.pending_days = [day.isoformat() for day in later]
         rows = store.days_recompute(days)
+        today = now.astimezone(UTC).date()
+        if days or state.windows_on != today:
+            rows += store.windows_recompute(today)
+            state.windows_on = today
         live = snapshot.snapshot_refresh(now=now)
         state.refreshed_at = state.snapshot_at = now
         state.save()

@@ -254,10 +254,47 @@ def days_recompute(days: Iterable[date]) -> int:
 
 
 def _sum_expressions() -> str:
-    parts = [f"sum({name})" for name in SCALARS]
+    parts = [f"sum(r.{name})" for name in SCALARS]
     for name, size in ARRAYS.items():
-        parts.append("ARRAY[" + ", ".join(f"sum({name}[{i}])" for i in range(1, size + 1)) + "]::integer[]")
+        parts.append("ARRAY[" + ", ".join(f"sum(r.{name}[{i}])" for i in range(1, size + 1)) + "]::integer[]")
     return ", ".join(parts)
+
+
+def windows_recompute(today: date) -> int:
+    """Replace the trailing-window rows with the sums of the rows making up `today`'s windows.
+
+    Call after any change to day, week or month rows (in the same transaction), and once a day:
+    a reader takes a window's own row whenever it exists (selectors.rollup_sums), so one must
+    never outlive the rows it sums.
+    """
+    grains = tuple(periods.SPAN_GRAINS.values())
+    written = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {ROLLUP_TABLE} WHERE grain = ANY(%s)", [list(grains)])  # noqa: S608
+        for grain, window in periods.trailing_windows(today):
+            parts = periods.decompose(window)
+            cursor.execute(
+                f"INSERT INTO {ROLLUP_TABLE} (grain, period_start, dimension, key, {', '.join(MEASURES)}) "  # noqa: S608
+                f"SELECT %s, %s, r.dimension, r.key, {_sum_expressions()} FROM {ROLLUP_TABLE} r "
+                "JOIN unnest(%s::text[], %s::date[]) AS p(grain, start) "
+                "ON r.grain = p.grain AND r.period_start = p.start GROUP BY r.dimension, r.key",
+                [grain, window.start, [part[0] for part in parts], [part[1] for part in parts]],
+            )
+            written += int(cursor.rowcount)
+            # An empty window still gets its (all-zero) "all" row: readers take a window's rows
+            # only when it has one (selectors.rollup_sums), and nothing is cheaper to sum.
+            cursor.execute(
+                f"INSERT INTO {ROLLUP_TABLE} (grain, period_start, dimension, key, {', '.join(MEASURES)}) "  # noqa: S608
+                f"SELECT %s, %s, 'all', '', {_zero_expressions()} WHERE NOT EXISTS (SELECT 1 FROM {ROLLUP_TABLE} "
+                "WHERE grain = %s AND period_start = %s AND dimension = 'all')",
+                [grain, window.start, grain, window.start],
+            )
+            written += int(cursor.rowcount)
+    return written
+
+
+def _zero_expressions() -> str:
+    return ", ".join(["0"] * len(SCALARS) + [f"array_fill(0, ARRAY[{size}])" for size in ARRAYS.values()])
 
 
 def grain_recompute(grain: str, start: date) -> int:
@@ -270,7 +307,7 @@ def grain_recompute(grain: str, start: date) -> int:
         )
         cursor.execute(
             f"INSERT INTO {ROLLUP_TABLE} (grain, period_start, dimension, key, {', '.join(MEASURES)}) "  # noqa: S608
-            f"SELECT %s, %s, dimension, key, {_sum_expressions()} FROM {ROLLUP_TABLE} "
+            f"SELECT %s, %s, dimension, key, {_sum_expressions()} FROM {ROLLUP_TABLE} r "
             "WHERE grain = 'day' AND period_start >= %s AND period_start <= %s GROUP BY dimension, key",
             [grain, start, start, end],
         )

@@ -10,4 +10,7 @@ app_name = "dashboards"
 
 urlpatterns = [
     path("sla/", views.sla_dashboard, name="sla"),
+    path("sla/<slug:table>.csv", views.sla_dashboard_csv, name="sla-csv"),
+    path("heatmap/", views.heatmap, name="heatmap"),
+    path("heatmap.csv", views.heatmap_csv, name="heatmap-csv"),
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,7 +14,7 @@ from django.db import connection, transaction
 
 from helpdesk import services as account_services
 from metrics.models import MetricDirtyTicket, MetricRefreshState, MetricRollup, Survey, TicketFact
-from metrics.reporting import refresh, selectors
+from metrics.reporting import periods, refresh, selectors
 from metrics.reporting.periods import Window
 from metrics.reporting.rebuild import metrics_check, metrics_rebuild
 from metrics.reporting.refresh import GAP_LIFETIME, advance, metrics_refresh
@@ -260,3 +261,95 @@ def test_rollup_days_are_utc_days(history: History) -> None:
     days = sorted(set(MetricRollup.objects.filter(grain="day").values_list("period_start", flat=True)))
     assert days == [MON.date(), MON.date() + timedelta(days=1), WED.date()]
     assert at(MON, 0).tzinfo == UTC
+
+
+# --- the named periods' own rows ---------------------------------------------------------------
+
+
+def _window_rows(dimension: str = "all") -> dict[tuple[str, date], int]:
+    rows = MetricRollup.objects.filter(grain__in=periods.SPAN_GRAINS.values(), dimension=dimension)
+    return {
+        (grain, start): created
+        for grain, start, created in rows.values_list("grain", "period_start", "created")
+    }
+
+
+def _summed_from_parts(window: Window, dimension: str) -> dict[tuple[int, str], dict[str, Any]]:
+    # A year on, the window is no longer one the sweep keeps: it is summed from its parts.
+    with time_machine.travel(NOW + timedelta(days=400), tick=False):
+        return _not_empty(selectors.rollup_sums(dimension=dimension, buckets=[window]))
+
+
+def _not_empty(rows: dict[tuple[int, str], dict[str, Any]]) -> dict[tuple[int, str], dict[str, Any]]:
+    return {
+        key: row
+        for key, row in rows.items()
+        if any(any(v) if isinstance(v, list) else v for v in row.values())
+    }
+
+
+def test_the_sweep_keeps_a_row_per_slice_for_each_named_period_ending_today(history: History) -> None:
+    # when
+    metrics_refresh(now=NOW)
+
+    # then: the week, month and half-year ending today and the windows before them, each the sum of
+    # the rows that make it up (an empty window still has its all-zero "all" row)
+    today = NOW.date()
+    expected = {(grain, window.start) for grain, window in periods.trailing_windows(today)}
+    assert set(_window_rows()) == expected
+    assert MetricRefreshState.objects.get().windows_on == today
+    for _, window in periods.trailing_windows(today):
+        for dimension in ("all", "team", "agent", "priority"):
+            with time_machine.travel(NOW, tick=False):
+                kept = _not_empty(selectors.rollup_sums(dimension=dimension, buckets=[window]))
+            assert kept == _summed_from_parts(window, dimension)
+    assert (
+        _window_rows()[("p1w", (NOW - timedelta(days=6)).date())] == 4
+    )  # A–D; E was merged into D, so it is not counted
+
+
+def test_a_kept_window_is_read_in_one_statement_and_a_new_day_gets_its_own(
+    history: History, django_assert_num_queries: Any
+) -> None:
+    # given
+    metrics_refresh(now=NOW)
+    week = periods.window_for("1w", today=NOW.date())
+
+    # then: today's week is one statement (its own rows); a week that is not kept is two (probe, sum)
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(1):
+        assert selectors.rollup_sums(dimension="all", buckets=[week])[(0, "")]["created"] == 4
+    tomorrow = NOW + timedelta(days=1)
+    next_week = periods.window_for("1w", today=tomorrow.date())
+    with time_machine.travel(tomorrow, tick=False), django_assert_num_queries(2):
+        assert selectors.rollup_sums(dimension="all", buckets=[next_week])[(0, "")]["created"] == 4
+
+    # when: the sweep runs on the next day with nothing new
+    report = metrics_refresh(now=tomorrow)
+
+    # then: the windows moved with it, and agree with a rebuild
+    assert report.facts_changed == 0
+    assert ("p1w", next_week.start) in _window_rows()
+    assert ("p1w", week.start) not in _window_rows()
+    with time_machine.travel(tomorrow, tick=False), django_assert_num_queries(1):
+        assert selectors.rollup_sums(dimension="all", buckets=[next_week])[(0, "")]["created"] == 4
+    assert metrics_check(now=tomorrow, refresh_first=False).agrees
+
+
+def test_a_change_reaches_the_kept_windows_in_the_same_run(history: History) -> None:
+    # given
+    metrics_refresh(now=NOW)
+    month = periods.window_for("1m", today=NOW.date())
+    before = _window_rows()[("p1m", month.start)]
+
+    # when: a new ticket arrives and the sweep runs
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        ticket_services.ticket_create(
+            subject="One more", description="Hello", requester=history.customer, actor=history.customer
+        )
+    metrics_refresh(now=NOW + timedelta(minutes=6))
+
+    # then
+    assert _window_rows()[("p1m", month.start)] == before + 1
+    with time_machine.travel(NOW, tick=False):
+        assert selectors.rollup_sums(dimension="all", buckets=[month])[(0, "")]["created"] == before + 1
+    assert metrics_check(now=NOW + timedelta(minutes=6), refresh_first=False).agrees
