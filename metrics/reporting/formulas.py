@@ -239,7 +239,10 @@ BREAKDOWN_NAMES: tuple[str, ...] = tuple(name for name in FIGURE_NAMES if name n
 _BY_NAME = {definition.name: definition for definition in DEFINITIONS}
 
 
-NO_TONE = Tone.NONE
+# Tones as plain strings: a breakdown holds thousands, and a dict of plain strings is one the
+# garbage collector never has to track (an enum member would make it a container of objects).
+TONE_TEXT: dict[Tone, str] = {tone: tone.value for tone in Tone}
+NO_TONE = TONE_TEXT[Tone.NONE]
 
 
 class FigureSet:
@@ -284,7 +287,7 @@ class FigureSet:
             if in_hours:
                 value = None if value is None else value / 3600
                 before = None if before is None else before / 3600
-            tones[name] = rule.tone(value, previous=before)
+            tones[name] = TONE_TEXT[rule.tone(value, previous=before)]
         return values, tones, samples
 
     @functools.cached_property
@@ -336,11 +339,19 @@ def figure_from_value(
     rules: Mapping[str, TargetRule] = DEFAULTS,
 ) -> Figure:  # fmt: skip
     """Return a figure computed elsewhere (live counts, knowledge-base rates), toned by `rules`."""
+    return value_plan(name, label, unit=unit, target_key=target_key, rules=rules)(value, sample)
+
+
+def value_plan(
+    name: str, label: str, *, unit: str, target_key: str, rules: Mapping[str, TargetRule] = DEFAULTS
+) -> Callable[[float | None, int], Figure]:
+    """Return figure_from_value with all but the value and sample settled (one plan, many slices)."""
     definition = _Definition(name, label, unit, target_key)
     rule = rules.get(target_key) if target_key else None
     if rule is not None and not rule.has_target:
         rule = None
-    return _figure(_Planned(definition, rule, "no target" if rule is None else _words(rule)), value, sample)
+    planned = _Planned(definition, rule, "no target" if rule is None else _words(rule))
+    return lambda value, sample: _figure(planned, value, sample)
 
 
 @functools.lru_cache(maxsize=256)

@@ -9,7 +9,7 @@ tone (formulas.Figure).
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -467,16 +467,40 @@ class Live:
 AGE_BUCKETS = ("under_1d", "1_to_3d", "3_to_7d", "7_to_30d", "over_30d")
 
 
-def live_row(snapshot: MetricSnapshot, label: str, rules: Mapping[str, TargetRule]) -> LiveRow:
-    """Return one snapshot row as live figures, toned by `rules`."""
+# The live figures: (name, label, target key) of each, in order.
+LIVE_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("backlog", "Backlog (open over 24 h)", "backlog"),
+    ("queue_depth", "Queue depth (open, unassigned)", "queue_depth"),
+    ("breached_now", "Breached now", "breached_now"),
+    ("at_risk", "At risk now", "at_risk"),
+    ("severe_now", "Severely breached now", "severe_breaches"),
+)
+
+
+def _live_plans(rules: Mapping[str, TargetRule]) -> dict[str, Callable[[float | None, int], Figure]]:
+    return {
+        name: formulas.value_plan(name, label, unit="count", target_key=target_key, rules=rules)
+        for name, label, target_key in LIVE_FIGURES
+    }
+
+
+def live_row(
+    snapshot: MetricSnapshot,
+    label: str,
+    rules: Mapping[str, TargetRule],
+    plans: Mapping[str, Callable[[float | None, int], Figure]] | None = None,
+) -> LiveRow:
+    """Return one snapshot row as live figures, toned by `rules` (planned once by `plans`, if given)."""
+    plans = plans if plans is not None else _live_plans(rules)
     ages = {name: getattr(snapshot, f"age_{name}") for name in AGE_BUCKETS}
     backlog = snapshot.open - ages["under_1d"]
-
-    def figure(name: str, label: str, value: int, target_key: str) -> Figure:
-        return formulas.figure_from_value(
-            name, label, float(value), unit="count", target_key=target_key, sample=snapshot.open, rules=rules
-        )
-
+    values = {
+        "backlog": backlog,
+        "queue_depth": snapshot.unassigned,
+        "breached_now": snapshot.breached,
+        "at_risk": snapshot.at_risk,
+        "severe_now": snapshot.severe,
+    }
     return LiveRow(
         Slice(snapshot.dimension, snapshot.key, label),
         snapshot.open,
@@ -486,15 +510,7 @@ def live_row(snapshot: MetricSnapshot, label: str, rules: Mapping[str, TargetRul
         snapshot.breached,
         snapshot.at_risk,
         snapshot.severe,
-        {
-            "backlog": figure("backlog", "Backlog (open over 24 h)", backlog, "backlog"),
-            "queue_depth": figure(
-                "queue_depth", "Queue depth (open, unassigned)", snapshot.unassigned, "queue_depth"
-            ),
-            "breached_now": figure("breached_now", "Breached now", snapshot.breached, "breached_now"),
-            "at_risk": figure("at_risk", "At risk now", snapshot.at_risk, "at_risk"),
-            "severe_now": figure("severe_now", "Severely breached now", snapshot.severe, "severe_breaches"),
-        },
+        {name: plans[name](float(values[name]), snapshot.open) for name, _, _ in LIVE_FIGURES},
     )
 
 
@@ -511,8 +527,9 @@ def live(
         queryset = queryset.filter(key__in=list(keys))
     snapshots = list(queryset)
     labels = slice_labels(dimension, [row.key for row in snapshots])
+    plans = _live_plans(rules)
     rows = sorted(
-        (live_row(row, labels[row.key], rules) for row in snapshots),
+        (live_row(row, labels[row.key], rules, plans) for row in snapshots),
         key=lambda row: (-row.open, row.slice.label),
     )
     computed_at = max((row.computed_at for row in snapshots), default=None)
