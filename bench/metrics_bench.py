@@ -180,9 +180,9 @@ def main() -> int:
     from metrics.reporting.refresh import metrics_refresh
 
     call_command("collectstatic", "--noinput", verbosity=0)  # production serves hashed names
-    import gc
+    from config.gc_tuning import freeze_after_warm_up
 
-    gc.freeze()  # as config/wsgi.py does once the application is loaded
+    freeze_after_warm_up()  # as config/wsgi.py does once the application is loaded
     manager = User.objects.filter(email=MANAGER_EMAIL).first() or account_services.user_create(
         email=MANAGER_EMAIL, password=None, role=Role.MANAGER, full_name="Bench Manager"
     )
