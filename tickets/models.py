@@ -464,6 +464,7 @@ from tickets.mail.models import (  # noqa: E402, F401 - models of this app, re-e
     EmailTemplateName,
     InboundEmail,
     InboundStatus,
+    OutboundBounce,
     OutboundEmail,
     OutboundStatus,
 )

@@ -21,13 +21,30 @@ class WebhookEventType(models.TextChoices):
     SLA_BREACH = "sla.breach", "SLA breach"
     SLA_FULFILLED = "sla.fulfilled", "SLA fulfilled"
     SURVEY_ANSWERED = "survey.answered", "Survey answered"
+    # Sent only when a rule's or macro's "call a webhook" action names this subscription: ticking
+    # them is how an endpoint agrees to be called by automation (docs/webhooks.md).
+    AUTOMATION_RULE_FIRED = "automation.rule_fired", "Called by an automation rule"
+    AUTOMATION_MACRO_APPLIED = "automation.macro_applied", "Called by a macro"
+
+
+# The event types only automation sends, to the subscription its action names; never fanned out.
+AUTOMATION_EVENT_TYPES = frozenset(
+    {WebhookEventType.AUTOMATION_RULE_FIRED, WebhookEventType.AUTOMATION_MACRO_APPLIED}
+)
 
 
 class WebhookSource(models.TextChoices):
-    """The append-only table a delivery was fanned out from (its `source_id` is that row's id)."""
+    """Where a delivery came from, and what its `source_id` is the id of.
+
+    Fanned out from an event log: the ticket or SLA event. Enqueued one-off (with a `dedupe_key`):
+    the rule or macro whose webhook action ran, or the survey answered.
+    """
 
     TICKET_EVENT = "ticket_event", "Ticket event"
     SLA_EVENT = "sla_event", "SLA event"
+    RULE = "rule", "Automation rule"
+    MACRO = "macro", "Macro"
+    SURVEY = "survey", "Survey answer"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -89,8 +106,9 @@ class WebhookSubscription(models.Model):
 class WebhookDelivery(models.Model):
     """One event for one subscription: its payload, fixed at fan-out, and where its sending stands.
 
-    Exactly one per (subscription, source row) — the unique constraint is what makes overlapping
-    fan-outs harmless. `next_attempt_at` is when it is due (indexed while pending; NULL while a
+    Exactly one per (subscription, source row) for fanned-out events, and per (subscription,
+    `dedupe_key`) for one-off deliveries (a rule's webhook action, a survey answer) — the unique
+    constraints are what make overlapping fan-outs and re-run writes harmless. `next_attempt_at` is when it is due (indexed while pending; NULL while a
     disabled subscription's deliveries wait). A claim sets `claim_token` and pushes
     `next_attempt_at` one lease ahead; the task holding the token sends.
     """
@@ -100,6 +118,8 @@ class WebhookDelivery(models.Model):
     event_type = models.CharField(max_length=32, choices=WebhookEventType.choices)
     source = models.CharField(max_length=16, choices=WebhookSource.choices)
     source_id = models.BigIntegerField()
+    # Empty for fanned-out deliveries; names the occurrence for one-off ones ("rule:3:ticket:301:…").
+    dedupe_key = models.CharField(max_length=200, blank=True, default="", editable=False)
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -124,7 +144,14 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
         constraints = [
             models.UniqueConstraint(
-                fields=["subscription", "source", "source_id"], name="webhook_delivery_once_per_event"
+                fields=["subscription", "source", "source_id"],
+                condition=Q(dedupe_key=""),
+                name="webhook_delivery_once_per_event",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="webhook_delivery_once_per_key",
             ),
         ]
         indexes = [

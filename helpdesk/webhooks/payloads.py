@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -107,7 +107,12 @@ def _ticket(ticket: Ticket) -> dict[str, Any]:
 
 
 def _envelope(
-    source: str, source_id: int, event_type: str, occurred_at: datetime, actor: User | None, ticket: Ticket
+    source: str,
+    source_id: int,
+    event_type: str,
+    occurred_at: datetime,
+    actor: User | None,
+    ticket: Ticket | None,
 ) -> dict[str, Any]:
     return {
         "version": PAYLOAD_VERSION,
@@ -115,7 +120,7 @@ def _envelope(
         "type": event_type,
         "occurred_at": _iso(occurred_at),
         "actor": _person(actor),
-        "ticket": _ticket(ticket),
+        "ticket": None if ticket is None else _ticket(ticket),
     }
 
 
@@ -230,3 +235,43 @@ def sla_events_outbound(rows: Sequence[SlaEvent], wanted: Collection[str]) -> li
         }
         result.append(OutboundEvent(WebhookSource.SLA_EVENT, row.pk, event_type, ticket.pk, False, payload))
     return result
+
+
+def automation_payload(
+    *,
+    event_type: str,
+    dedupe_key: str,
+    ticket: Ticket,
+    actor: User | None,
+    occurred_at: datetime,
+    automation: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Return the body of a rule's or macro's webhook call: the envelope plus `automation`.
+
+    `ticket` is the ticket as the action found it (after the rule's or macro's earlier actions);
+    `automation` names the rule or macro and what set it off (docs/webhooks.md).
+    """
+    payload = _envelope("automation", 0, event_type, occurred_at, actor, ticket)
+    payload["id"] = dedupe_key  # names the occurrence, the same on every retry
+    payload["automation"] = dict(automation)
+    return payload
+
+
+def survey_payload(
+    *,
+    dedupe_key: str,
+    ticket: Ticket | None,
+    actor: User | None,
+    occurred_at: datetime,
+    survey: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Return the body of a survey.answered sent at the answer (NPS and CES; CSAT comes from the feed).
+
+    `ticket` is None for NPS, which asks about the relationship, not a ticket.
+    """
+    payload = _envelope("survey", 0, WebhookEventType.SURVEY_ANSWERED, occurred_at, actor, ticket)
+    payload["id"] = dedupe_key  # the same for every subscription and every retry
+    payload["survey"] = {
+        key: survey.get(key) for key in ("survey_id", "kind", "score", "scale_max", "previous")
+    }
+    return payload

@@ -6,7 +6,7 @@ is how they see an integration is healthy). Everyone else sees nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.db.models import Prefetch, QuerySet
 
@@ -36,6 +36,52 @@ def subscription_list_visible_to(user: User) -> QuerySet[WebhookSubscription]:
 def subscriptions_active() -> list[WebhookSubscription]:
     """Return the subscriptions that receive events now (system use: fan-out)."""
     return list(WebhookSubscription.objects.filter(is_active=True).order_by("pk"))
+
+
+def subscriptions_callable_by_automation(event_type: str) -> list[WebhookSubscription]:
+    """Return active subscriptions that accept `event_type` (automation.rule_fired or
+    automation.macro_applied): what a rule's or macro's webhook action may name; by name."""
+    return list(
+        WebhookSubscription.objects.filter(is_active=True, event_types__contains=[event_type])
+        .defer("secret", "previous_secret")
+        .order_by("name", "id")
+    )
+
+
+def subscriptions_get(subscription_ids: Collection[int]) -> dict[int, WebhookSubscription]:
+    """Return subscriptions by id, without their secrets (naming webhooks in rule summaries)."""
+    return WebhookSubscription.objects.defer("secret", "previous_secret").in_bulk(list(subscription_ids))
+
+
+def automation_endpoint_problems(subscription_ids: Collection[int], event_type: str) -> dict[int, str]:
+    """Return, by id, why each named subscription may not be called by automation now; {} when all may.
+
+    A subscription must exist, be switched on and accept `event_type`.
+    """
+    found = WebhookSubscription.objects.filter(pk__in=list(subscription_ids)).only(
+        "pk", "name", "is_active", "event_types"
+    )
+    by_id = {subscription.pk: subscription for subscription in found}
+    problems: dict[int, str] = {}
+    for pk in sorted(subscription_ids):
+        subscription = by_id.get(pk)
+        if subscription is None:
+            problems[pk] = f"Webhook #{pk} does not exist."
+        elif problem := automation_endpoint_problem(subscription, event_type):
+            problems[pk] = problem
+    return problems
+
+
+def automation_endpoint_problem(subscription: WebhookSubscription | None, event_type: str) -> str:
+    """Return why automation may not call this subscription now ("" when it may). Pure."""
+    if subscription is None:
+        return "The webhook does not exist (deleted?)."
+    named = f"Webhook “{subscription.name}” (#{subscription.pk})"
+    if not subscription.is_active:
+        return f"{named} is switched off; enable it on the Webhooks page or pick another."
+    if event_type not in subscription.event_types:
+        return f"{named} does not accept {event_type}; tick it in the webhook's events on the Webhooks page."
+    return ""
 
 
 def delivery_list_visible_to(user: User) -> QuerySet[WebhookDelivery]:

@@ -12,6 +12,7 @@ from helpdesk import selectors as account_selectors
 from helpdesk import services as account_services
 from helpdesk.exceptions import DomainError, PermissionDeniedError
 from helpdesk.models import STAFF_ROLES, NotificationKind, Team, User
+from helpdesk.webhooks import services as webhook_services
 from metrics import selectors
 from metrics.models import (
     EFFORT_SCALE,
@@ -60,6 +61,18 @@ def survey_answer(
     survey.answered_at = survey.answered_at or now
     survey.updated_at = now
     survey.save(update_fields=["score", "answered_at", "updated_at"])
+    if survey.kind == SurveyKind.NPS:  # no ticket event to send it from (CSAT's is fanned out)
+        webhook_services.webhook_survey_answered(
+            survey_id=survey.pk,
+            kind=survey.kind,
+            score=score,
+            previous=previous,
+            scale_max=high,
+            requester_id=survey.requester_id,
+            ticket_id=None,
+            dedupe_key=f"survey:{survey.pk}:nps:{score}@{now.isoformat()}",
+            now=now,
+        )
     if survey.kind == SurveyKind.CSAT and survey.ticket_id is not None:
         ticket_services.ticket_satisfaction_record(
             ticket_id=survey.ticket_id,
@@ -91,6 +104,7 @@ def survey_comment(
     """
     config = config or selectors.survey_settings_get()
     survey = _lock_sent(survey_id)
+    previous_effort = survey.effort_score
     fields = ["comment", "updated_at"]
     if effort_score is not None:
         if survey.kind != SurveyKind.CSAT or not config.ces_enabled:
@@ -107,6 +121,18 @@ def survey_comment(
     survey.comment = comment.strip()[:COMMENT_MAX_LENGTH]
     survey.updated_at = now
     survey.save(update_fields=fields)
+    if effort_score is not None and effort_score != previous_effort:  # CES: its own survey.answered
+        webhook_services.webhook_survey_answered(
+            survey_id=survey.pk,
+            kind="ces",
+            score=effort_score,
+            previous=previous_effort,
+            scale_max=EFFORT_SCALE[1],
+            requester_id=survey.requester_id,
+            ticket_id=survey.ticket_id,
+            dedupe_key=f"survey:{survey.pk}:ces:{effort_score}@{now.isoformat()}",
+            now=now,
+        )
     return survey
 
 

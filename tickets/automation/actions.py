@@ -12,7 +12,7 @@ A list of actions, each an object with a "type":
     {"type": "add_note", "body": "…"}       internal note by the system, {{ placeholders }} allowed
     {"type": "reply", "body": "…"} or {"type": "reply", "canned_response": 3}   public, automatic
     {"type": "suggest_article", "title": "Password Reset Guide", "url": "/help/articles/reset-your-password/"}
-    {"type": "webhook", "url": "https://…"} needs the webhooks module (helpdesk.webhooks)
+    {"type": "webhook", "endpoint": 3}      a signed POST to a webhook configured on the Webhooks page
 
 Performing them is tickets.automation.executor's job (through tickets.services); rows the ids
 name are checked by tickets.automation.rules when a rule or macro is saved.
@@ -100,7 +100,7 @@ class SuggestArticle:
 
 @dataclass(frozen=True, slots=True)
 class Webhook:
-    url: str
+    endpoint: int  # a helpdesk webhook subscription that accepts automation calls
 
 
 Action = (
@@ -128,7 +128,7 @@ _KEYS: Mapping[str, frozenset[str]] = {
     "add_note": frozenset({"body"}),
     "reply": frozenset({"body", "canned_response"}),
     "suggest_article": frozenset({"title", "url"}),
-    "webhook": frozenset({"url"}),
+    "webhook": frozenset({"endpoint"}),
 }
 ACTION_TYPES = tuple(_KEYS)
 
@@ -169,7 +169,10 @@ def _names(raw: Any, key: str) -> tuple[str, ...]:
 def _url(raw: Any, key: str, *, relative: bool) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise _Invalid(key, "Give a URL.")
-    parts = urlsplit(raw.strip())
+    try:
+        parts = urlsplit(raw.strip())
+    except ValueError as error:  # "http://[::1" and the like
+        raise _Invalid(key, "Not a valid URL.") from error
     if parts.scheme in ("http", "https") and parts.netloc:
         return raw.strip()
     if relative and not parts.scheme and not parts.netloc and raw.startswith("/"):
@@ -179,8 +182,15 @@ def _url(raw: Any, key: str, *, relative: bool) -> str:
 
 def _parse_one(raw: Mapping[str, Any]) -> Action:
     kind = raw.get("type")
-    if kind not in _KEYS:
+    if not isinstance(kind, str) or kind not in _KEYS:
         raise _Invalid("type", f"Unknown action {kind!r}; one of: {', '.join(ACTION_TYPES)}.")
+    if kind == "webhook" and "url" in raw:
+        # Raw URLs would be unsigned and could point anywhere (SSRF): calls go to a configured webhook.
+        raise _Invalid(
+            "url",
+            "A webhook action names a webhook from the Webhooks page, not a URL: "
+            '{"type": "webhook", "endpoint": <id>}.',
+        )
     extra = sorted(set(raw) - _KEYS[kind] - {"type"})
     if extra:
         raise _Invalid(extra[0], "Unexpected key.")
@@ -225,7 +235,7 @@ def _parse_one(raw: Mapping[str, Any]) -> Action:
         return Reply(_text(raw.get("body"), "body", placeholders=True), None)
     if kind == "suggest_article":
         return SuggestArticle(_text(raw.get("title"), "title"), _url(raw.get("url"), "url", relative=True))
-    return Webhook(_url(raw.get("url"), "url", relative=False))
+    return Webhook(_row_id(raw.get("endpoint"), "endpoint", nullable=False))  # type: ignore[arg-type]
 
 
 def parse(raw: Any, *, allow_empty: bool = False) -> tuple[Action, ...]:
@@ -287,7 +297,7 @@ def to_json(actions: Sequence[Action]) -> list[dict[str, Any]]:
         elif isinstance(action, SuggestArticle):
             result.append({"type": "suggest_article", "title": action.title, "url": action.url})
         else:
-            result.append({"type": "webhook", "url": action.url})
+            result.append({"type": "webhook", "endpoint": action.endpoint})
     return result
 
 
@@ -301,6 +311,7 @@ class References:
     users: frozenset[int]
     tags: frozenset[str]
     canned_responses: frozenset[int]
+    webhooks: frozenset[int] = frozenset()
 
 
 def references(actions: Sequence[Action]) -> References:
@@ -309,6 +320,7 @@ def references(actions: Sequence[Action]) -> References:
         key: set() for key in ("category", "product_area", "team", "assignee", "tags")
     }
     canned: set[int] = set()
+    webhooks: set[int] = set()
     for action in actions:
         if isinstance(action, SetField) and action.field in ID_FIELDS and action.value is not None:
             found[action.field].add(action.value)
@@ -320,6 +332,8 @@ def references(actions: Sequence[Action]) -> References:
             found["assignee"].add(action.user)
         elif isinstance(action, Reply) and action.canned_response is not None:
             canned.add(action.canned_response)
+        elif isinstance(action, Webhook):
+            webhooks.add(action.endpoint)
     return References(
         frozenset(found["category"]),
         frozenset(found["product_area"]),
@@ -327,6 +341,7 @@ def references(actions: Sequence[Action]) -> References:
         frozenset(found["assignee"]),
         frozenset(found["tags"]),
         frozenset(canned),
+        frozenset(webhooks),
     )
 
 
@@ -376,4 +391,4 @@ def describe(action: Action, names: Mapping[tuple[str, Any], str] | None = None)
         return f"Send public reply: {action.body[:80]}"
     if isinstance(action, SuggestArticle):
         return f"Suggest article “{action.title}” (internal note)"
-    return f"Call webhook {action.url}"
+    return f"Call webhook {name('webhook', action.endpoint)}"

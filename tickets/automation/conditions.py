@@ -16,6 +16,7 @@ is case-insensitive and whole-word: "login" matches "Login failed" and "login," 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def _as_list(value: Any, path: str) -> list[Any]:
 
 def _parse_value(kind: FieldKind, operator: str, raw: Any, choices: Sequence[str], path: str) -> Any:
     if kind is FieldKind.NUMBER:
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
             raise _value_error(path, "Give a number.")
         return float(raw)
     if kind is FieldKind.BOOL:

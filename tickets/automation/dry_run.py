@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from helpdesk.models import Team, User
+from helpdesk.models import Team, User, WebhookEventType
+from helpdesk.webhooks import selectors as webhook_selectors
 from tickets.automation import actions as action_spec
 from tickets.automation import conditions
 from tickets.automation.models import RuleKind
@@ -61,6 +62,11 @@ def action_names(actions: Sequence[action_spec.Action]) -> dict[tuple[str, Any],
         )
     if refs.users:
         names.update((("assignee", user.pk), str(user)) for user in User.objects.filter(pk__in=refs.users))
+    if refs.webhooks:
+        names.update(
+            (("webhook", pk), f"“{subscription.name}”")
+            for pk, subscription in webhook_selectors.subscriptions_get(refs.webhooks).items()
+        )
     if refs.canned_responses:
         names.update(
             (("canned_response", pk), title)
@@ -100,4 +106,20 @@ def rule_dry_run(
     }
     rows = [DryRunRow(pk, info[pk][0], info[pk][1], tuple(matched[pk])) for pk in ids if pk in info]
     names = action_names(actions)
-    return DryRunResult(rows=rows, actions=[action_spec.describe(action, names) for action in actions])
+    return DryRunResult(rows=rows, actions=[_what_would_happen(action, names) for action in actions])
+
+
+def _what_would_happen(action: action_spec.Action, names: dict[tuple[str, Any], str]) -> str:
+    """Describe the action; for a webhook call, what would be sent where (a dry run sends nothing)."""
+    described = action_spec.describe(action, names)
+    if not isinstance(action, action_spec.Webhook):
+        return described
+    event_type = WebhookEventType.AUTOMATION_RULE_FIRED
+    subscription = webhook_selectors.subscriptions_get([action.endpoint]).get(action.endpoint)
+    problem = webhook_selectors.automation_endpoint_problem(subscription, event_type)
+    if subscription is None or problem:
+        return f"{described}: would not be sent. {problem}"
+    return (
+        f"{described}: would POST a signed {event_type} (the rule, the ticket, what set it off) "
+        f"to {subscription.url}; nothing is sent in a dry run"
+    )

@@ -9,8 +9,8 @@ notes and automatic replies); macros act as the agent who applies them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,11 @@ class Performer:
     source: str  # "rule:12" or "macro:3": names the cause of notifications
     label: str  # the rule's or macro's name, for handoff notes
     at: datetime
+    # What set the rule off ({"event": "created", "ticket_event_ids": [...]}, {"event": "time",
+    # "period_start": …}), sent with webhook calls; and the key naming this firing, so a webhook
+    # action enqueued twice for it (a re-run, a retried write) is sent once.
+    trigger: Mapping[str, Any] = field(default_factory=dict)
+    firing_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,19 +48,26 @@ class Outcome:
     type: str
     result: str
     changed: bool
+    failed: bool = False  # the action could not be done; the rest of the rule or macro still was
 
     def as_json(self) -> dict[str, Any]:
+        if self.failed:
+            return {"type": self.type, "result": self.result, "failed": True}
         return {"type": self.type, "result": self.result}
 
 
-def webhook_sender() -> Callable[..., Any] | None:
-    """Return helpdesk's one-off webhook sender when the webhooks module offers one, else None.
+def webhook_sender() -> Callable[..., Any]:
+    """Return helpdesk's one-off webhook call: `webhook_automation_call(*, subscription_id, source,
+    source_id, name, ticket_id, trigger, actor, dedupe_key, now)`.
 
-    Contract expected from helpdesk.services: `webhook_send(*, url, event, payload, source)`
-    enqueues one signed POST (idempotent per `source`), inside the caller's transaction.
+    It enqueues one signed POST in the caller's transaction (sent by the delivery task after
+    commit), once per `dedupe_key`, and raises WebhookEndpointUnavailable when the webhook is
+    gone, off or does not accept automation calls. Imported on use: helpdesk.webhooks reads
+    tickets' selectors.
     """
-    sender = getattr(helpdesk_services, "webhook_send", None)
-    return sender if callable(sender) else None
+    from helpdesk.webhooks.services import webhook_automation_call
+
+    return webhook_automation_call
 
 
 def _load(ticket_id: int) -> Ticket:
@@ -179,8 +191,37 @@ def _notify(action: spec.Notify, ticket_id: int, performer: Performer) -> Outcom
     return Outcome("notify", f"{len(recipients)} notified", False)
 
 
-def perform(action: spec.Action, *, ticket_id: int, performer: Performer) -> Outcome:
-    """Carry out one action on the ticket; raises DomainError when the ticket refuses it."""
+def _webhook(action: spec.Webhook, ticket_id: int, performer: Performer, position: int) -> Outcome:
+    """Enqueue the webhook call; a webhook that is gone or off is a failed action, not a refusal:
+    it does not undo what the rule or macro did to the ticket."""
+    from helpdesk.webhooks.services import WebhookEndpointUnavailable
+
+    kind, _, source_id = performer.source.partition(":")
+    firing = performer.firing_key or f"{performer.source}:ticket:{ticket_id}:at:{performer.at.isoformat()}"
+    try:
+        delivery = webhook_sender()(
+            subscription_id=action.endpoint,
+            source=kind,
+            source_id=int(source_id),
+            name=performer.label,
+            ticket_id=ticket_id,
+            trigger=performer.trigger,
+            actor=performer.actor,
+            dedupe_key=f"{firing}:action:{position}",
+            now=performer.at,
+        )
+    except WebhookEndpointUnavailable as unavailable:
+        return Outcome("webhook", f"not sent: {unavailable.message}", False, failed=True)
+    if delivery is None:
+        return Outcome("webhook", f"webhook #{action.endpoint}: already queued for this firing", False)
+    return Outcome("webhook", f"webhook #{action.endpoint}: delivery {delivery.uuid} queued", False)
+
+
+def perform(action: spec.Action, *, ticket_id: int, performer: Performer, position: int = 0) -> Outcome:
+    """Carry out one action on the ticket; raises DomainError when the ticket refuses it.
+
+    `position` is the action's index in its rule or macro (it tells two webhook calls apart).
+    """
     from tickets import services
     from tickets.services.routing import ticket_route
 
@@ -242,15 +283,4 @@ def perform(action: spec.Action, *, ticket_id: int, performer: Performer) -> Out
     if isinstance(action, spec.SuggestArticle):
         body = f"Suggested article: [{action.title}]({action.url})"
         return Outcome("suggest_article", _message(ticket_id, performer, body, public=False), True)
-    sender = webhook_sender()
-    if sender is None:
-        raise DomainError(
-            "Webhooks unavailable.", field_errors={"actions": ["Webhook actions need the webhooks module."]}
-        )
-    sender(
-        url=action.url,
-        event="automation.action",
-        payload={"ticket_id": ticket_id, "source": performer.source, "label": performer.label},
-        source=f"automation.{performer.source}:{ticket_id}:{performer.at.isoformat()}",
-    )
-    return Outcome("webhook", "queued", False)
+    return _webhook(action, ticket_id, performer, position)

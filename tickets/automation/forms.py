@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 
-from helpdesk.models import Team
+from helpdesk.models import Team, WebhookSubscription
 from tickets.automation.models import Macro, RoutingStrategy, RuleKind, RuleTrigger
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows.")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large a number.")
+    return number
 
 
 class JsonField(forms.CharField):
@@ -32,11 +45,13 @@ class JsonField(forms.CharField):
         if not text.strip():
             return self.empty
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
         except json.JSONDecodeError as error:
             raise forms.ValidationError(
                 f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
             ) from error
+        except ValueError as error:  # NaN, Infinity, 1e999: not JSON, and the JSON column refuses them
+            raise forms.ValidationError(f"Not valid JSON: {error}") from error
 
 
 class RuleForm(forms.Form):
@@ -54,10 +69,35 @@ class RuleForm(forms.Form):
         help_text='{"all": [...], "any": [...]} of {"field", "operator", "value"}; empty matches every ticket.',
     )
     actions = JsonField(empty=[], help_text='A list of {"type": …} actions; see the reference below.')
+    webhook = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Call a webhook",
+        help_text='Adds {"type": "webhook", "endpoint": <id>} to the actions: a signed POST of the '
+        "firing (rule, ticket, trigger) to that webhook, sent after the change commits.",
+    )
     stop_processing = forms.BooleanField(
         required=False, label="Stop here: no later rules run when this one fires"
     )
     is_active = forms.BooleanField(required=False, label="Switched on")
+
+    def __init__(self, *args: Any, endpoints: Sequence[WebhookSubscription] = (), **kwargs: Any) -> None:
+        """`endpoints`: the webhooks a rule may call (active, accepting automation.rule_fired)."""
+        super().__init__(*args, **kwargs)
+        self.fields["webhook"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *((endpoint.pk, f"{endpoint.name} ({endpoint.url})") for endpoint in endpoints),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        endpoint, actions = data.get("webhook"), data.get("actions")
+        if endpoint is not None and isinstance(actions, list):
+            call = {"type": "webhook", "endpoint": endpoint}
+            if call not in actions:
+                data["actions"] = [*actions, call]
+        return data
 
     def changes(self) -> dict[str, Any]:
         data = self.cleaned_data

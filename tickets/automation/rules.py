@@ -115,16 +115,35 @@ def changed_fields_of(kinds_and_data: Sequence[tuple[str, dict[str, Any]]]) -> t
 # --- firing -----------------------------------------------------------------------------------------
 
 
-def _fire(rule: ParsedRule, ticket_id: int, *, trigger: str, now: datetime) -> bool:
-    """Perform the rule's actions in a savepoint and record RULE_FIRED; return whether it changed the ticket."""
-    performer = Performer(actor=None, source=f"rule:{rule.rule.pk}", label=rule.rule.name, at=now)
+def _fire(
+    rule: ParsedRule,
+    ticket_id: int,
+    *,
+    trigger: str,
+    now: datetime,
+    cause: dict[str, Any],
+    firing_key: str,
+) -> bool:
+    """Perform the rule's actions in a savepoint and record RULE_FIRED; return whether it changed the ticket.
+
+    `cause` says what set the rule off (sent with webhook calls); `firing_key` names this firing
+    (rule, ticket and the triggering event or time period), so its webhook calls are enqueued once.
+    """
+    performer = Performer(
+        actor=None,
+        source=f"rule:{rule.rule.pk}",
+        label=rule.rule.name,
+        at=now,
+        trigger=cause,
+        firing_key=firing_key,
+    )
     outcomes: list[Outcome] = []
     data: dict[str, Any] = {"rule_id": rule.rule.pk, "rule_name": rule.rule.name, "trigger": trigger}
     error = ""
     try:
         with transaction.atomic():
-            for action in rule.actions:
-                outcomes.append(perform(action, ticket_id=ticket_id, performer=performer))
+            for position, action in enumerate(rule.actions):
+                outcomes.append(perform(action, ticket_id=ticket_id, performer=performer, position=position))
             ticket = Ticket.objects.get(pk=ticket_id)
             events.rule_fired(ticket, at=now, data={**data, "actions": [o.as_json() for o in outcomes]})
         return any(outcome.changed for outcome in outcomes)
@@ -151,6 +170,7 @@ def _run_for_ticket(
     now: datetime,
     message_id: int | None,
     changed_fields: tuple[str, ...],
+    event_ids: Sequence[int],
 ) -> bool:
     wanted = set(triggers)
     applicable = [rule for rule in rules if wanted & set(rule.rule.triggers)]
@@ -175,7 +195,17 @@ def _run_for_ticket(
         if not conditions.matches(rule.conditions, current):
             continue
         trigger = next(name for name in triggers if name in rule.rule.triggers)
-        if _fire(rule, ticket_id, trigger=trigger, now=now):
+        # The write's first event names it: the same write can never fire a rule twice on a ticket.
+        written = f"ticket_event:{min(event_ids)}" if event_ids else f"at:{now.isoformat()}"
+        fired = _fire(
+            rule,
+            ticket_id,
+            trigger=trigger,
+            now=now,
+            cause={"event": trigger, "ticket_event_ids": sorted(event_ids)},
+            firing_key=f"rule:{rule.rule.pk}:ticket:{ticket_id}:{written}",
+        )
+        if fired:
             changed = True
             current = snapshot()
         if rule.rule.stop_processing:
@@ -192,10 +222,13 @@ def rules_run_after_write(recorded: Sequence[TicketEvent], *, now: datetime) -> 
     from tickets.services.routing import ticket_route
 
     by_ticket: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    event_ids: dict[int, list[int]] = {}
     messages: dict[int, int] = {}
     created_in_team: set[int] = set()
     for event in recorded:
         by_ticket.setdefault(event.ticket_id, []).append((event.kind, event.data or {}))
+        if event.kind not in _OWN_KINDS and event.pk is not None:
+            event_ids.setdefault(event.ticket_id, []).append(event.pk)
         if event.kind == TicketEventKind.MESSAGE_ADDED and event.data.get("message_id"):
             messages[event.ticket_id] = event.data["message_id"]
         if event.kind == TicketEventKind.CREATED and event.data.get("team"):
@@ -216,6 +249,7 @@ def rules_run_after_write(recorded: Sequence[TicketEvent], *, now: datetime) -> 
                 now=now,
                 message_id=messages.get(ticket_id),
                 changed_fields=changed_fields_of(happened),
+                event_ids=event_ids.get(ticket_id, []),
             ):
                 changed.add(ticket_id)
             # A new ticket in a team (given on creation, or by a rule) is routed by the team's strategy.
@@ -347,7 +381,14 @@ def _fire_time_rule(rule: ParsedRule, ticket_id: int, fields: frozenset[str], no
         handled = RuleFiring.objects.filter(rule_id=rule.rule.pk, ticket_id=ticket_id, fired_at__gte=start)
         if handled.exists() or not _claim(rule.rule.pk, ticket_id, start, now):
             return False
-        _fire(rule, ticket_id, trigger="time", now=now)
+        _fire(
+            rule,
+            ticket_id,
+            trigger="time",
+            now=now,
+            cause={"event": "time", "period_start": start.isoformat()},
+            firing_key=f"rule:{rule.rule.pk}:ticket:{ticket_id}:period:{start.isoformat()}",
+        )
         return True
 
 

@@ -1,8 +1,9 @@
 """Django admin for the e-mail channel (registered by tickets.admin).
 
 Inbound messages are listed with their outcome; the ones that failed (or were never processed)
-can be retried, and any one can be downloaded as received. Queued replies are read-only. Blocked
-senders and template overrides are edited through their services.
+can be retried, and any one can be downloaded as received. Queued replies are read-only; the
+failed and bounced ones (with the bounces reported for them) are listed under "Needs attention"
+and can be sent again. Blocked senders and template overrides are edited through their services.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from helpdesk.admin_base import EstimatedCountPaginator, ReadOnlyModelAdmin, ServiceModelAdmin
+from helpdesk.admin_base import EstimatedCountPaginator, ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin
 from tickets.mail.models import (
     INBOUND_PENDING_STATUSES,
+    OUTBOUND_RESENDABLE_STATUSES,
     BlockedSender,
     EmailTemplate,
     InboundEmail,
+    OutboundBounce,
     OutboundEmail,
 )
 from tickets.services import inbound_email, outbound_email
@@ -95,14 +98,72 @@ class InboundEmailAdmin(ReadOnlyModelAdmin):
         self.message_user(request, f"Retried: {summary}.", messages.INFO)
 
 
+class DeliveryProblemFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("problem", "Needs attention (failed or bounced)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> QuerySet[OutboundEmail]:
+        if self.value() == "problem":
+            return queryset.filter(status__in=OUTBOUND_RESENDABLE_STATUSES)
+        return queryset
+
+
+class OutboundBounceInline(ReadOnlyInline):
+    model = OutboundBounce
+    fk_name = "outbound"
+    fields = ("created_at", "recipient", "status", "diagnostic", "inbound", "note")
+    readonly_fields = fields
+    show_change_link = False
+
+
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(ReadOnlyModelAdmin):
-    list_display = ("created_at", "status", "ticket", "subject", "attempts", "sent_at")
-    list_filter = ("status",)
+    list_display = (
+        "created_at",
+        "status",
+        "ticket",
+        "subject",
+        "recipients",
+        "attempts",
+        "sent_at",
+        "problem",
+    )
+    list_filter = (DeliveryProblemFilter, "status")
     search_fields = ("email_message_id", "subject")
-    raw_id_fields = ("ticket", "message")
+    raw_id_fields = ("ticket", "message", "resent_by")
+    inlines = (OutboundBounceInline,)
+    actions = ("resend",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    @admin.display(description="To / Cc")
+    def recipients(self, obj: OutboundEmail) -> str:
+        return ", ".join([*obj.to, *obj.cc])
+
+    @admin.display(description="Error")
+    def problem(self, obj: OutboundEmail) -> str:
+        return obj.last_error[:120]
+
+    @admin.action(description="Resend the selected e-mails (failed or bounced)")
+    def resend(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
+        queued = sum(
+            outbound_email.outbound_email_resend(outbound_id=outbound_id, actor=request.user)  # type: ignore[arg-type]
+            for outbound_id in queryset.values_list("pk", flat=True)
+        )
+        skipped = queryset.count() - queued
+        if queued:
+            self.message_user(
+                request, f"Queued again: {queued} e-mail(s), sent within seconds.", messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"Left alone: {skipped} e-mail(s) neither failed nor bounced (already queued, or sent).",
+                messages.WARNING,
+            )
 
 
 @admin.register(BlockedSender)

@@ -13,6 +13,20 @@ import codecs
 from dataclasses import dataclass
 
 UNDECODABLE_MARKER = "[undecodable charset {charset}]"
+# "UTF-8" that is not: Windows-1252 text labelled UTF-8, or UTF-8 with a stray Windows-1252 byte
+# (a "€" pasted from another program). Valid UTF-8 sequences are read as UTF-8 and each invalid
+# byte as Windows-1252; a byte Windows-1252 leaves undefined still fails.
+UTF8_CP1252 = "utf-8+cp1252"
+_CP1252_ERRORS = "helpdesk-mail-cp1252"
+
+
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("cp1252"), error.end
+
+
+codecs.register_error(_CP1252_ERRORS, _cp1252_bytes)
 
 # Names mail clients use for a charset Python spells differently, or supersets that decode what
 # the declared charset's real-world senders actually put in (Windows and vendor extensions).
@@ -22,8 +36,8 @@ _CANDIDATES: dict[str, tuple[str, ...]] = {
     "ansi_x3.4-1968": ("ascii", "utf-8", "cp1252"),
     "iso-8859-1": ("cp1252", "latin-1"),
     "latin1": ("cp1252", "latin-1"),
-    "utf-8": ("utf-8",),
-    "utf8": ("utf-8",),
+    "utf-8": ("utf-8", UTF8_CP1252),
+    "utf8": ("utf-8", UTF8_CP1252),
     "iso-2022-jp": ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2", "cp932"),
     "iso-2022-jp-2": ("iso2022_jp_2",),
     "shift_jis": ("cp932", "shift_jis"),
@@ -85,14 +99,14 @@ def decode(data: bytes, declared: str | None) -> Decoded:
     tried = candidates(declared)
     for codec in tried:
         try:
-            return Decoded(data.decode(codec), codec, lossy=False)
+            return Decoded(_decode_strictly(data, codec), codec, lossy=False)
         except (UnicodeError, LookupError):
             continue
     if not data:
         return Decoded("", "utf-8", lossy=False)
     # Nothing decoded strictly: a known charset keeps its own reading with replacement characters;
     # an unknown one is read as UTF-8. Either way the marker says the text is not what was sent.
-    codec = tried[0]
+    codec = tried[0] if tried[0] != UTF8_CP1252 else "utf-8"
     try:
         text = data.decode(codec, errors="replace")
     except (UnicodeError, LookupError):
@@ -106,7 +120,13 @@ def decode_quietly(data: bytes, declared: str | None) -> str:
     name = (declared or "").strip().strip("\"'").lower()
     for codec in candidates(name):
         try:
-            return data.decode(codec)
+            return _decode_strictly(data, codec)
         except (UnicodeError, LookupError):
             continue
     return data.decode("utf-8", errors="replace")
+
+
+def _decode_strictly(data: bytes, codec: str) -> str:
+    if codec == UTF8_CP1252:
+        return data.decode("utf-8", errors=_CP1252_ERRORS)
+    return data.decode(codec)

@@ -24,7 +24,10 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _WHITESPACE_BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(?==\?)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,2000})>")
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+$")
+# No control characters either: a NUL byte in an address is no address (and PostgreSQL refuses it).
+_ADDRESS = re.compile(
+    r"^[^@\s<>()\[\],;:\"\x00-\x1f\x7f]+@[^@\s<>()\[\],;:\"\x00-\x1f\x7f]+\.[^@\s<>()\[\],;:\"\x00-\x1f\x7f]+$"
+)
 MAX_MESSAGE_ID = 250
 
 

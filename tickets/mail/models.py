@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,6 +16,7 @@ class InboundStatus(models.TextChoices):
     THREADED = "threaded", "Added to a ticket"
     IGNORED_AUTO_REPLY = "ignored_auto_reply", "Ignored: auto-reply"
     IGNORED_BOUNCE = "ignored_bounce", "Ignored: bounce or delivery report"
+    BOUNCE_RECORDED = "bounce_recorded", "Bounce: recorded on its ticket"
     IGNORED_LOOP = "ignored_loop", "Ignored: our own mail came back"
     BLOCKED = "blocked", "Blocked sender"
     FAILED = "failed", "Failed: needs an admin"
@@ -31,13 +34,20 @@ class InboundEmail(models.Model):
     """One received message, stored raw before anything else happens to it (never lost).
 
     `email_message_id` (unique, the Message-ID header) makes receiving idempotent: the same message delivered twice, through
-    IMAP and a pipe, or fetched again after a crash, is stored and processed once.
+    IMAP and a pipe, or fetched again after a crash, is stored and processed once. Another message
+    reusing a Message-ID (`content_sha256` differs) is a message of its own, stored under
+    `dup-<digest>.<Message-ID>`: a mailer that reuses ids must not make mail disappear.
     """
 
     email_message_id = models.CharField(max_length=255, unique=True)
     raw = models.FileField(upload_to=inbound_raw_upload_to, max_length=300)
     raw_size = models.PositiveBigIntegerField()
     raw_sha256 = models.CharField(max_length=64)
+    content_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Digest of the message less its trace headers: the same message delivered twice has the same.",
+    )
     source = models.CharField(
         max_length=120, help_text="Where it came from: imap:<user>@<host>/<folder>, pipe…"
     )
@@ -72,6 +82,19 @@ class InboundEmail(models.Model):
     def __str__(self) -> str:
         return f"<{self.email_message_id}> {self.status}"
 
+    @property
+    def header_message_id(self) -> str:
+        """The message's own Message-ID, also for a message stored under `dup-<digest>.`."""
+        return header_message_id(self.email_message_id)
+
+
+_DUPLICATE_PREFIX = re.compile(r"^dup-[0-9a-f]{24}\.")
+
+
+def header_message_id(stored_id: str) -> str:
+    """Return the Message-ID an InboundEmail id stands for (without the `dup-<digest>.` prefix)."""
+    return _DUPLICATE_PREFIX.sub("", stored_id)
+
 
 class BlockedSender(models.Model):
     """Mail from this address, or from any address at `@domain`, is kept but never opens tickets."""
@@ -98,6 +121,11 @@ class OutboundStatus(models.TextChoices):
     PENDING = "pending", "Waiting to be sent"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed: not sent"
+    BOUNCED = "bounced", "Bounced: sent, then reported undeliverable"
+
+
+# Statuses an admin may send again (OutboundEmail resend).
+OUTBOUND_RESENDABLE_STATUSES = (OutboundStatus.FAILED, OutboundStatus.BOUNCED)
 
 
 class OutboundEmail(models.Model):
@@ -126,6 +154,14 @@ class OutboundEmail(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    resends = models.PositiveSmallIntegerField(
+        default=0, help_text="How often an admin queued it again after it failed or bounced."
+    )
+    resent_at = models.DateTimeField(null=True, blank=True)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -135,10 +171,49 @@ class OutboundEmail(models.Model):
             models.Index(
                 fields=["next_attempt_at"], condition=Q(status="pending"), name="outbound_email_due_idx"
             ),
+            # The admin's "needs attention" list: failed and bounced rows, newest first.
+            models.Index(
+                fields=["-created_at"],
+                condition=Q(status__in=OUTBOUND_RESENDABLE_STATUSES),
+                name="outbound_email_problem_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"<{self.email_message_id}> {self.status}"
+
+
+class OutboundBounce(models.Model):
+    """One recipient of one of our e-mails reported undeliverable by one bounce message.
+
+    Unique per (bounce, our e-mail, recipient): processing the same bounce again records nothing.
+    `note` is the internal note written on the ticket, when one was (a closed ticket takes none,
+    and a second report of a failure already noted since the last send adds no second note).
+    """
+
+    outbound = models.ForeignKey(OutboundEmail, on_delete=models.CASCADE, related_name="bounces")
+    inbound = models.ForeignKey(InboundEmail, on_delete=models.CASCADE, related_name="bounces")
+    recipient = models.CharField(max_length=254)
+    status = models.CharField(max_length=32, blank=True, help_text="The DSN status code, e.g. 5.1.1.")
+    diagnostic = models.TextField(blank=True, help_text="What the receiving server said.")
+    note = models.ForeignKey(
+        "tickets.TicketMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inbound", "outbound", "recipient"], name="outbound_bounce_once_per_report"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["outbound", "recipient", "created_at"], name="outbound_bounce_lookup_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.status or 'bounced'} (outbound e-mail #{self.outbound_id})"
 
 
 class EmailTemplateName(models.TextChoices):

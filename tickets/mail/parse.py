@@ -24,12 +24,16 @@ from email.parser import BytesParser
 
 from tickets.mail import charsets, headers
 from tickets.mail.headers import Address
-from tickets.mail.htmltext import html_to_text
+from tickets.mail.htmltext import html_to_text, markup_too_costly
 from tickets.rendering import sanitize_html
 
 MAX_DEPTH = 30
 MAX_PARTS = 500
 MAX_SUBJECT = 250
+# Bodies longer than this are cut in the ticket (the raw message keeps them): a 50 MB text part
+# would only slow every page showing it. HTML is cut before it is parsed.
+MAX_TEXT = 1_000_000
+MAX_HTML = 3_000_000
 
 # Headers kept for classification (auto-replies, bounces, loops); names lower-case.
 CLASSIFY_HEADERS = (
@@ -43,6 +47,7 @@ CLASSIFY_HEADERS = (
     "x-autoreply-from",
     "x-mail-autoreply",
     "x-fc-machinegenerated",
+    "x-auto-response-suppress",
     "x-loop",
     "return-path",
     "list-id",
@@ -102,30 +107,78 @@ def parse(raw: bytes) -> ParsedMessage:
             return _build(message, raw)
         except Exception as error:  # next policy, then the raw fallback
             last_error = error
-    text = raw.decode("utf-8", errors="replace").replace("\x00", "")
+    return _unparseable(raw, f"unparseable: {type(last_error).__name__}")
+
+
+def _unparseable(raw: bytes, defect: str) -> ParsedMessage:
+    """Return what the header block alone says, with the rest of the raw text as the body.
+
+    For a message the MIME parser gives up on (1,000 nested parts exhaust its recursion): the
+    sender, subject and threading headers still work, and agents see the source as its text.
+    """
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        message = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+        ids = headers.message_ids(message, "message-id")
+        _, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+        text = body.decode("utf-8", errors="replace")
+        fields = {
+            "message_id": ids[0] if ids else synthetic_message_id(raw),
+            "has_message_id": bool(ids),
+            "subject": headers.text(message, "subject")[:MAX_SUBJECT] or "(unreadable message)",
+            "sender": _sender(message),
+            "to": headers.addresses(message, "to"),
+            "cc": headers.addresses(message, "cc"),
+            "in_reply_to": headers.message_ids(message, "in-reply-to"),
+            "references": headers.message_ids(message, "references"),
+            "content_type": _content_type(message),
+            "classify_headers": tuple(
+                (name, headers.text(message, name))
+                for name in CLASSIFY_HEADERS
+                if headers.raw_value(message, name)
+            ),
+        }
+    except Exception:  # not even a header block: an anonymous text
+        fields = {
+            "message_id": synthetic_message_id(raw),
+            "has_message_id": False,
+            "subject": "(unreadable message)",
+            "sender": None,
+        }
     return ParsedMessage(
-        message_id=synthetic_message_id(raw),
-        has_message_id=False,
-        subject="(unreadable message)",
-        sender=None,
-        text=text,
-        defects=(f"unparseable: {type(last_error).__name__}",),
+        **fields,  # type: ignore[arg-type]
+        text=_cut(text.replace("\x00", "")).strip(),
+        defects=(defect,),
     )
 
 
-def synthetic_message_id(raw: bytes) -> str:
-    """Return a stable id for a message without one: a digest of its content, not its trace headers.
+def _cut(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT] + "\n\n[Text cut here: the original message, kept whole, has the rest.]"
 
-    The same message delivered twice (with different Received lines) gets the same id.
+
+def content_digest(raw: bytes) -> str:
+    """Return a digest of what a message says, not of how it travelled (its trace headers).
+
+    The same message delivered twice (with other Received or Delivered-To lines, CRLF or LF line
+    ends) has the same digest. Bytes without a header block are digested whole.
     """
-    head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    normalized = raw.replace(b"\r\n", b"\n")
+    head, _, body = normalized.partition(b"\n\n")
     kept = [
         line
         for line in head.split(b"\n")
         if line.lower().startswith((b"from:", b"to:", b"cc:", b"date:", b"subject:"))
     ]
-    digest = hashlib.sha256(b"\n".join(sorted(kept)) + b"\n\n" + body).hexdigest()
-    return f"{digest[:40]}@no-message-id.invalid"
+    if not kept:
+        return hashlib.sha256(b"raw\n" + normalized).hexdigest()
+    return hashlib.sha256(b"\n".join(sorted(kept)) + b"\n\n" + body).hexdigest()
+
+
+def synthetic_message_id(raw: bytes) -> str:
+    """Return a stable id for a message without one, from its content digest (see content_digest)."""
+    return f"{content_digest(raw)[:40]}@no-message-id.invalid"
 
 
 def _build(message: Message, raw: bytes) -> ParsedMessage:
@@ -150,7 +203,7 @@ def _build(message: Message, raw: bytes) -> ParsedMessage:
         content_type=_content_type(message),
         report_type=(_param(message, "report-type") or "").lower(),
         # NUL is no text (and PostgreSQL refuses it in a text column).
-        text="\n\n".join(part for part in walker.texts if part.strip()).replace("\x00", "").strip(),
+        text=_cut("\n\n".join(part for part in walker.texts if part.strip()).replace("\x00", "")).strip(),
         html="\n".join(walker.htmls),
         attachments=tuple(walker.attachments),
         classify_headers=tuple(
@@ -194,12 +247,22 @@ def _disposition(part: Message) -> str:
         return ""
 
 
+_RAW_FILENAME = re.compile(r'(?i)(?:^|[;\s])(?:file)?name[ \t]*=[ \t]*(?:"([^"]*)"|([^\s;]+))')
+
+
 def _filename(part: Message) -> str:
     try:
-        name = part.get_filename() or _param(part, "name") or ""
+        name = str(part.get_filename() or _param(part, "name") or "")
     except Exception:  # unreadable file name: a default one is given
         name = ""
-    return clean_filename(headers.decode_words(str(name)))
+    if "\ufffd" in name or any("\udc80" <= ch <= "\udcff" for ch in name):
+        # Raw 8-bit bytes in the parameter (no RFC 2231): read as UTF-8, else Windows-1252.
+        for header in ("content-disposition", "content-type"):
+            match = _RAW_FILENAME.search(headers.raw_value(part, header))
+            if match:
+                name = match.group(1) if match.group(1) is not None else match.group(2)
+                break
+    return clean_filename(headers.decode_words(name))
 
 
 def clean_filename(name: str) -> str:
@@ -260,10 +323,21 @@ class _Walker:
 
     def walk(self, part: Message, depth: int) -> None:
         self.parts += 1
-        if depth > MAX_DEPTH or self.parts > MAX_PARTS:
-            self.defects.append("too deeply nested" if depth > MAX_DEPTH else "too many parts")
+        if self.parts > MAX_PARTS:
+            self.defects.append("too many parts")
+            return
+        if depth > MAX_DEPTH:
+            self.defects.append("too deeply nested")
+            self._deep_texts(part)
             return
         content_type = _content_type(part)
+        if content_type.startswith("multipart/") and not part.is_multipart():
+            repaired = _with_guessed_boundary(part, content_type)
+            if repaired is None:  # no parts to be found: its text is the body
+                self._body(part, "text/plain")
+                return
+            self.defects.append("multipart without boundary")
+            part = repaired
         if content_type.startswith("multipart/") and part.is_multipart():
             children = [child for child in part.get_payload() if isinstance(child, Message)]
             if content_type == "multipart/alternative":
@@ -276,6 +350,19 @@ class _Walker:
             self._body(part, content_type)
         else:
             self._attachment(part, content_type)
+
+    def _deep_texts(self, part: Message) -> None:
+        # Below the depth limit only plain text is kept (files stay in the raw message), walked
+        # without recursion and within the part budget.
+        stack = [part]
+        while stack and self.parts <= MAX_PARTS:
+            current = stack.pop()
+            self.parts += 1
+            if current.is_multipart():
+                payload = current.get_payload()
+                stack.extend(child for child in reversed(payload) if isinstance(child, Message))
+            elif _content_type(current) == "text/plain" and self._is_body(current, "text/plain"):
+                self.texts.append(self._decode_text(current))
 
     def _is_body(self, part: Message, content_type: str) -> bool:
         if content_type not in ("text/plain", "text/html"):
@@ -322,9 +409,18 @@ class _Walker:
     def _body(self, part: Message, content_type: str) -> None:
         text = self._decode_text(part)
         if content_type == "text/html":
-            self.htmls.append(sanitize_html(text))
+            if len(text) > MAX_HTML:
+                self.defects.append("html cut")
+                text = text[:MAX_HTML]
+            if markup_too_costly(text):
+                self.defects.append("html too deeply nested")
+                self.htmls.append("")
+            else:
+                self.htmls.append(sanitize_html(text))
             text = html_to_text(text)
-        self.texts.append(text)
+        if len(text) > MAX_TEXT:
+            self.defects.append("text cut")
+        self.texts.append(_cut(text))
 
     def _attachment(self, part: Message, content_type: str) -> None:
         if content_type == "message/rfc822" or content_type == "message/global":
@@ -342,6 +438,27 @@ class _Walker:
                 content_id=content_id[:200],
             )
         )
+
+
+_BOUNDARY_LINE = re.compile(r"^--([^\s\"]{1,70}?)(?:--)?[ \t]*\r?$", re.MULTILINE)
+
+
+def _with_guessed_boundary(part: Message, content_type: str) -> Message | None:
+    """Return a multipart whose Content-Type lost its boundary, parsed with the boundary its body uses."""
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return None
+    match = _BOUNDARY_LINE.search(payload)
+    if match is None:
+        return None
+    head = f'Content-Type: {content_type}; boundary="{match.group(1)}"\n\n'.encode()
+    try:
+        repaired = BytesParser(policy=part.policy).parsebytes(
+            head + payload.encode("utf-8", "surrogateescape")
+        )
+    except Exception:  # still unreadable: its text is the body
+        return None
+    return repaired if repaired.is_multipart() else None
 
 
 def _attached_message_bytes(part: Message) -> bytes:

@@ -15,10 +15,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from helpdesk.exceptions import DomainError, PermissionDeniedError
-from helpdesk.models import STAFF_ROLES, Team, User
+from helpdesk.models import STAFF_ROLES, Team, User, WebhookEventType
+from helpdesk.webhooks import selectors as webhook_selectors
 from tickets.automation import actions as action_spec
 from tickets.automation import conditions
-from tickets.automation.executor import webhook_sender
 from tickets.automation.models import AutomationRule, RuleKind, RuleTrigger
 from tickets.models import CannedResponse, Category, ProductArea, Tag
 
@@ -30,8 +30,41 @@ def _check_manager(actor: User) -> None:
         raise PermissionDeniedError("Only managers and admins manage automation rules.")
 
 
-def references_check(actions: Sequence[action_spec.Action]) -> dict[str, list[str]]:
-    """Return errors for rows the actions name that do not exist (or may not be used)."""
+WEBHOOK_EVENT_OF = {
+    "rule": WebhookEventType.AUTOMATION_RULE_FIRED,
+    "macro": WebhookEventType.AUTOMATION_MACRO_APPLIED,
+}
+
+
+def _webhooks_check(actions: Sequence[action_spec.Action], *, source: str, actor: User | None) -> list[str]:
+    """Return errors for webhook actions: each must name an active webhook that accepts the call
+    (automation.rule_fired for rules, automation.macro_applied for macros), added by someone who
+    may see webhooks (managers and admins)."""
+    named = {
+        index: action.endpoint
+        for index, action in enumerate(actions)
+        if isinstance(action, action_spec.Webhook)
+    }
+    if not named:
+        return []
+    if actor is not None and not webhook_selectors.webhooks_can_read(actor):
+        return [f"actions[{index}].endpoint: Only managers and admins add webhook calls." for index in named]
+    problems = webhook_selectors.automation_endpoint_problems(set(named.values()), WEBHOOK_EVENT_OF[source])
+    return [
+        f"actions[{index}].endpoint: {problems[endpoint]}"
+        for index, endpoint in named.items()
+        if endpoint in problems
+    ]
+
+
+def references_check(
+    actions: Sequence[action_spec.Action], *, source: str = "rule", actor: User | None = None
+) -> dict[str, list[str]]:
+    """Return errors for rows the actions name that do not exist (or may not be used).
+
+    `source` is "rule" or "macro" (which webhook event type a webhook action sends); `actor`,
+    when given, must be allowed to name webhooks.
+    """
     refs = action_spec.references(actions)
     errors: list[str] = []
 
@@ -49,8 +82,7 @@ def references_check(actions: Sequence[action_spec.Action]) -> dict[str, list[st
     if refs.tags:
         known = set(Tag.objects.filter(name__in=refs.tags, is_active=True).values_list("name", flat=True))
         errors.extend(f"Tag '{name}' does not exist or is retired." for name in sorted(refs.tags - known))
-    if any(isinstance(action, action_spec.Webhook) for action in actions) and webhook_sender() is None:
-        errors.append("Webhook actions need the webhooks module, which is not installed yet.")
+    errors.extend(_webhooks_check(actions, source=source, actor=actor))
     return {"actions": errors} if errors else {}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+import re
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from helpdesk import services as account_services
 from helpdesk.exceptions import DomainError
 from helpdesk.models import User
 from tickets.automation.hooks import one_write
-from tickets.mail import classify, parse, quoting
+from tickets.mail import bounces, classify, parse, quoting
 from tickets.mail.compose import ticket_id_in_message_id, ticket_id_in_subject
 from tickets.mail.models import (
     INBOUND_PENDING_STATUSES,
@@ -41,6 +42,7 @@ from tickets.mail.models import (
 from tickets.mail.parse import ParsedMessage
 from tickets.models import Channel, LinkKind, MessageVisibility, Ticket, TicketMessage, TicketStatus
 from tickets.rendering import BodyFormat
+from tickets.services import outbound_email
 from tickets.services.core import ticket_create
 from tickets.services.links import ticket_link
 from tickets.services.messages import UploadedFile, message_create
@@ -84,36 +86,69 @@ def loop_marker() -> str:
 def inbound_email_receive(
     *, raw: bytes, source: str, now: datetime | None = None
 ) -> tuple[InboundEmail, bool]:
-    """Store a raw message unless its Message-ID is known; return (row, created).
+    """Store a raw message unless it was stored before; return (row, created).
 
-    Commits on its own (call it outside any transaction): once it returns, the message is safe
-    whatever processing does. Raises only when storage fails (disk, database), and then nothing
-    was recorded, so the caller can leave the message where it came from and try again.
+    "Stored before" means the same Message-ID with the same content (parse.content_digest, which
+    ignores trace headers): a different message reusing a Message-ID is stored as a message of
+    its own, under `dup-<digest>.<Message-ID>`. Commits on its own (call it outside any
+    transaction): once it returns, the message is safe whatever processing does. Raises only
+    when storage fails (disk, database), and then nothing was recorded, so the caller can leave
+    the message where it came from and try again.
     """
     envelope = parse.envelope(raw)
-    existing = InboundEmail.objects.filter(email_message_id=envelope.message_id).first()
-    if existing is not None:
-        return existing, False
+    content = parse.content_digest(raw)
+    duplicate_key = f"dup-{content[:24]}.{envelope.message_id}"[:255]
+    for _ in range(3):  # a concurrent store of the same id: look again
+        existing = _stored(envelope.message_id, duplicate_key, content)
+        if existing is not None:
+            return existing, False
+        taken = InboundEmail.objects.filter(email_message_id=envelope.message_id).exists()
+        try:
+            return _store(
+                raw, envelope, content, duplicate_key if taken else envelope.message_id, source, now
+            ), True
+        except IntegrityError:
+            continue
+    raise IntegrityError(f"Could not store message <{envelope.message_id}>: its id keeps being taken.")
+
+
+def _stored(message_id: str, duplicate_key: str, content: str) -> InboundEmail | None:
+    """Return the row that already holds this message, if any."""
+    rows = {
+        row.email_message_id: row
+        for row in InboundEmail.objects.filter(email_message_id__in=[message_id, duplicate_key])
+    }
+    if duplicate_key in rows:
+        return rows[duplicate_key]
+    first = rows.get(message_id)
+    if first is None:
+        return None
+    if not first.content_sha256:  # stored before digests were kept
+        with default_storage.open(first.raw.name, "rb") as stored:
+            first.content_sha256 = parse.content_digest(stored.read())
+    return first if first.content_sha256 == content else None
+
+
+def _store(
+    raw: bytes, envelope: parse.Envelope, content: str, key: str, source: str, now: datetime | None
+) -> InboundEmail:
     digest = hashlib.sha256(raw).hexdigest()
     path = f"inbound-email/{digest[:2]}/{digest}.eml"
     if not default_storage.exists(path):
         path = default_storage.save(path, ContentFile(raw))
-    try:
-        # One INSERT, committed on its own; a concurrent store of the same message loses the race.
-        with transaction.atomic():
-            inbound = InboundEmail.objects.create(
-                email_message_id=envelope.message_id,
-                raw=path,
-                raw_size=len(raw),
-                raw_sha256=digest,
-                source=source[:120],
-                from_address=envelope.from_address[:254],
-                subject=envelope.subject[:250],
-                received_at=now or timezone.now(),
-            )
-    except IntegrityError:
-        return InboundEmail.objects.get(email_message_id=envelope.message_id), False
-    return inbound, True
+    # One INSERT, committed on its own; a concurrent store of the same message loses the race.
+    with transaction.atomic():
+        return InboundEmail.objects.create(
+            email_message_id=key,
+            raw=path,
+            raw_size=len(raw),
+            raw_sha256=digest,
+            content_sha256=content,
+            source=source[:120],
+            from_address=envelope.from_address[:254],
+            subject=envelope.subject[:250],
+            received_at=now or timezone.now(),
+        )
 
 
 # --- Step 2: act on it ---------------------------------------------------------------------------
@@ -195,19 +230,25 @@ def _process(row: InboundEmail, now: datetime) -> None:
     )
     if machine is not None:
         row.status = _MACHINE_STATUS[machine]
+        report = bounces.read_report(parsed) if machine == classify.MachineKind.BOUNCE else None
+        if report is not None and _record_bounce(row, report, now=now):
+            return
         # For the admin's eyes only (nothing is written on the ticket): the ticket it concerns.
         own = ticket_id_in_message_id(parsed.message_id, domain=settings.EMAIL_DOMAIN)
-        concerned = own or _header_ticket_id(parsed)
+        concerned = (
+            own
+            or (_ticket_id_of(report.original_ids) if report is not None else None)
+            or _ticket_id_of(parsed.thread_ids)
+        )
         row.ticket_id = concerned if concerned and Ticket.objects.filter(pk=concerned).exists() else None
         return
-    if parsed.sender is None:
+    sender = _usable_sender(parsed)
+    if sender is None:
         raise UnusableEmail("The message names no sender address (From, Sender or Reply-To).")
-    if sender_is_blocked(parsed.sender.address):
+    if sender_is_blocked(sender.address):
         row.status = InboundStatus.BLOCKED
         return
-    author = account_services.customer_get_or_create(
-        email=parsed.sender.address, full_name=parsed.sender.name
-    )
+    author = account_services.customer_get_or_create(email=sender.address, full_name=sender.name)
     ticket, follow_up_of = _thread_target(parsed, author, now)
     uploads, refused = _uploads(parsed)
     cc = [address.address for address in _participants(parsed) if address.address != author.email][:MAX_CC]
@@ -223,12 +264,59 @@ def _process(row: InboundEmail, now: datetime) -> None:
         _note_refused(row.ticket, refused, inbound_id=row.pk, now=now)
 
 
+# --- Bounces of our own mail -----------------------------------------------------------------------
+
+
+def _record_bounce(row: InboundEmail, report: bounces.BounceReport, *, now: datetime) -> bool:
+    """Record a delivery failure of one of our e-mails on its ticket; False when the bounce names none.
+
+    The report must name one of our e-mails by the bounced message's Message-ID and, as failed,
+    someone that e-mail went to: our Message-IDs are predictable, so a report about anyone else
+    is not believed (it stays listed as a bounce for an admin).
+    """
+    if report.delayed_only or not report.original_ids:
+        return False
+    known = {
+        outbound.email_message_id: outbound
+        for outbound in OutboundEmail.objects.filter(email_message_id__in=report.original_ids)
+    }
+    outbound = next((known[found] for found in report.original_ids if found in known), None)
+    if outbound is None:
+        return False
+    recipients = [address.lower() for address in (*outbound.to, *outbound.cc)]
+    failed = [
+        recipient
+        for recipient in report.failed
+        if recipient.address in recipients or recipient.original_address in recipients
+    ]
+    if not report.failed:
+        # A report with no recipient we could read: the recipients of ours it names.
+        text = report.human_text.lower()
+        code = bounces.STATUS_CODE.search(text)
+        failed = [
+            bounces.FailedRecipient(address=address, status=code.group(1) if code else "")
+            for address in recipients
+            if re.search(rf"(?<![\w.+-]){re.escape(address)}(?![\w-])", text)
+        ]
+    if not failed:
+        return False
+    note = outbound_email.outbound_email_bounced(
+        outbound_id=outbound.pk, inbound_id=row.pk, failed=failed, now=now
+    )
+    row.status, row.ticket_id, row.message = InboundStatus.BOUNCE_RECORDED, outbound.ticket_id, note
+    return True
+
+
 # --- Threading -----------------------------------------------------------------------------------
 
 
 def _header_ticket_id(parsed: ParsedMessage) -> int | None:
     """Return the ticket the message's In-Reply-To/References point at, most specific first."""
-    ids = parsed.thread_ids
+    return _ticket_id_of(parsed.thread_ids)
+
+
+def _ticket_id_of(ids: tuple[str, ...]) -> int | None:
+    """Return the ticket of the first of `ids` that is one of ours or an e-mail received on a ticket."""
     if not ids:
         return None
     known: dict[str, int] = {}
@@ -289,6 +377,19 @@ def _may_thread(ticket: Ticket, author: User) -> bool:
         or OutboundEmail.objects.filter(ticket=ticket, cc__contains=[email]).exists()
         or TicketMessage.objects.filter(ticket=ticket, cc__contains=[email]).exists()
     )
+
+
+def _usable_sender(parsed: ParsedMessage) -> parse.Address | None:
+    """Return the sender (From, else Sender, else Reply-To), or a Reply-To when that one is no valid address."""
+    for candidate in (parsed.sender, *parsed.reply_to):
+        if candidate is None:
+            continue
+        try:
+            validate_email(candidate.address)
+        except ValidationError:
+            continue
+        return candidate
+    return None
 
 
 def _participants(parsed: ParsedMessage) -> list[parse.Address]:
@@ -352,7 +453,7 @@ def _add_reply(
         cc=cc,
         attachments=uploads,
         channel=Channel.EMAIL,
-        email_message_id=row.email_message_id,
+        email_message_id=row.header_message_id,
         body_format=BodyFormat.TEXT,
         at=now,
     )

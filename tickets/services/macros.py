@@ -34,7 +34,9 @@ from tickets.services.messages import message_create
 SHARING_ROLES = ("team_lead", "manager", "admin")
 
 
-def _clean(*, name: str, body: str, visibility: str, actions_json: Any) -> tuple[str, list[dict[str, Any]]]:
+def _clean(
+    *, actor: User, name: str, body: str, visibility: str, actions_json: Any
+) -> tuple[str, list[dict[str, Any]]]:
     errors: dict[str, list[str]] = {}
     name = " ".join(name.split())
     if not name:
@@ -52,7 +54,7 @@ def _clean(*, name: str, body: str, visibility: str, actions_json: Any) -> tuple
             f"{path}: {message}" for path, messages in error.errors.items() for message in messages
         ]
     else:
-        for key, messages in references_check(parsed).items():
+        for key, messages in references_check(parsed, source="macro", actor=actor).items():
             errors.setdefault(key, []).extend(messages)
     if not body.strip() and not parsed and "actions" not in errors:
         errors["body"] = ["Give a reply text, actions, or both."]
@@ -81,7 +83,9 @@ def macro_create(
 ) -> Macro:
     """Create a macro: personal (owned by `actor`) unless `shared`, then for everyone or `team`."""
     _check_sharing(actor, shared=shared, team=team)
-    name, cleaned = _clean(name=name, body=body, visibility=visibility, actions_json=list(actions_json))
+    name, cleaned = _clean(
+        actor=actor, name=name, body=body, visibility=visibility, actions_json=list(actions_json)
+    )
     now = timezone.now()
     return Macro.objects.create(
         name=name,
@@ -106,6 +110,7 @@ def macro_update(*, macro_id: int, actor: User, changes: Mapping[str, Any]) -> M
             "Unknown fields.", field_errors={name: ["This field cannot be changed."] for name in unknown}
         )
     name, cleaned = _clean(
+        actor=actor,
         name=changes.get("name", macro.name),
         body=changes.get("body", macro.body),
         visibility=changes.get("visibility", macro.visibility),
@@ -151,10 +156,17 @@ def macro_apply(
             ticket_id=ticket_id, author=actor, body=text, visibility=macro.visibility, at=at
         )
         message_id = message.pk
-    performer = Performer(actor=actor, source=f"macro:{macro.pk}", label=macro.name, at=at)
+    performer = Performer(
+        actor=actor,
+        source=f"macro:{macro.pk}",
+        label=macro.name,
+        at=at,
+        trigger={"event": "macro_applied", "message_id": message_id},
+        firing_key=f"macro:{macro.pk}:ticket:{ticket_id}:at:{at.isoformat()}",
+    )
     outcomes = [
-        perform(action, ticket_id=ticket_id, performer=performer)
-        for action in action_spec.parse(macro.actions, allow_empty=True)
+        perform(action, ticket_id=ticket_id, performer=performer, position=position)
+        for position, action in enumerate(action_spec.parse(macro.actions, allow_empty=True))
     ]
     ticket = Ticket.objects.get(pk=ticket_id)
     events.macro_applied(

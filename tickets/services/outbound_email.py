@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,16 +34,24 @@ from django.utils import timezone
 
 from helpdesk.exceptions import DomainError
 from helpdesk.models import User
+from tickets.automation.hooks import rules_suspended
 from tickets.mail import compose
 from tickets.mail.models import (
+    OUTBOUND_RESENDABLE_STATUSES,
     EmailTemplate,
     EmailTemplateName,
     InboundEmail,
     InboundStatus,
+    OutboundBounce,
     OutboundEmail,
     OutboundStatus,
+    header_message_id,
 )
-from tickets.models import Ticket, TicketMessage
+from tickets.models import Channel, MessageVisibility, Ticket, TicketMessage, TicketStatus
+from tickets.rendering import BodyFormat
+
+if TYPE_CHECKING:
+    from tickets.mail.bounces import FailedRecipient
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +120,7 @@ def _thread(ticket: Ticket) -> _Thread:
         .order_by("received_at", "id")
         .values_list("received_at", "email_message_id", "cc")
     )
+    inbound = [(at, header_message_id(stored_id), cc) for at, stored_id, cc in inbound]
     outbound = list(OutboundEmail.objects.filter(ticket=ticket).values_list("created_at", "email_message_id"))
     root = (
         inbound[0][1]
@@ -284,6 +294,120 @@ def outbound_emails_send_due(*, now: datetime, limit: int = 200, time_budget_sec
         if outbound_email_send(outbound_id=outbound_id, now=now) == SendOutcome.SENT:
             sent += 1
     return sent
+
+
+# --- Delivery problems: bounces and resends ------------------------------------------------------
+
+
+@transaction.atomic
+def outbound_email_bounced(
+    *, outbound_id: int, inbound_id: int, failed: Sequence[FailedRecipient], now: datetime
+) -> TicketMessage | None:
+    """Record that `failed` recipients of one of our e-mails bounced, as inbound e-mail `inbound_id` says.
+
+    Marks the e-mail bounced (unless an admin already queued it again: the report then concerns
+    the earlier sending) and writes one internal note on its ticket naming who failed and why.
+    Returns the note, or None when none was due: this report was recorded before (the same bounce
+    processed again), every failure it names was noted already (another MTA's report of the same
+    failure; after an admin resent the e-mail, only notes since then count), or the ticket is closed.
+    """
+    row = OutboundEmail.objects.select_for_update(of=("self",)).get(pk=outbound_id)
+    earlier = OutboundBounce.objects.filter(outbound=row, note__isnull=False)
+    if row.resent_at is not None:  # failures noted before an admin resent it were about the old sending
+        earlier = earlier.filter(created_at__gte=row.resent_at)
+    to_note: list[OutboundBounce] = []
+    for recipient in failed:
+        bounce, created = OutboundBounce.objects.get_or_create(
+            inbound_id=inbound_id,
+            outbound=row,
+            recipient=recipient.address[:254],
+            defaults={
+                "status": recipient.status[:32],
+                "diagnostic": recipient.diagnostic,
+                "created_at": now,
+            },
+        )
+        noted = earlier.filter(recipient=bounce.recipient).exclude(pk=bounce.pk).exists()
+        if created and not noted:
+            to_note.append(bounce)
+    if not to_note:
+        return None
+    if row.status != OutboundStatus.PENDING:
+        row.status, row.bounced_at = OutboundStatus.BOUNCED, now
+        row.last_error = "Bounced: " + "; ".join(_describe_bounce(bounce) for bounce in to_note)[:1990]
+        row.save(update_fields=["status", "bounced_at", "last_error"])
+    if Ticket.objects.filter(pk=row.ticket_id, status=TicketStatus.CLOSED).exists():
+        return None  # a closed ticket takes no messages; the admin list still shows the bounce
+    from tickets.services.messages import message_create  # messages imports this module
+
+    sent = f" of {row.sent_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if row.sent_at else ""
+    lines = "\n".join(f"- {_describe_bounce(bounce)}" for bounce in to_note)
+    # No event rules: a rule answering this note would write to the address that just bounced.
+    with rules_suspended():
+        note = message_create(
+            ticket_id=row.ticket_id,
+            author=None,
+            body=(
+                f'Delivery failed: our e-mail "{row.subject}"{sent} could not be delivered to:\n{lines}\n\n'
+                f"Reported by inbound e-mail #{inbound_id}. Once the address is right, an admin can send "
+                f"it again (Admin → Outbound e-mails → Resend)."
+            ),
+            visibility=MessageVisibility.INTERNAL,
+            channel=Channel.EMAIL,
+            body_format=BodyFormat.TEXT,
+            at=now,
+        )
+    OutboundBounce.objects.filter(pk__in=[bounce.pk for bounce in to_note]).update(note=note)
+    return note
+
+
+def _describe_bounce(bounce: OutboundBounce) -> str:
+    reason = ": ".join(part for part in (bounce.status, bounce.diagnostic[:300]) if part)
+    return f"{bounce.recipient} ({reason})" if reason else bounce.recipient
+
+
+@transaction.atomic
+def outbound_email_resend(*, outbound_id: int, actor: User | None, now: datetime | None = None) -> bool:
+    """Queue a failed or bounced e-mail again; return False, changing nothing, when it is neither.
+
+    The same row goes out again — same Message-ID, so the conversation still threads — through
+    the usual sweep, to the requester's current address (an admin corrects a bounced address on
+    the user, then resends) and the same CCs. One row is one e-mail and the sweep claims it with
+    SKIP LOCKED, so two copies are never in flight; a second click finds it pending and does
+    nothing.
+    """
+    now = now or timezone.now()
+    row = (
+        OutboundEmail.objects.select_for_update(of=("self",))
+        .filter(pk=outbound_id, status__in=OUTBOUND_RESENDABLE_STATUSES)
+        .first()
+    )
+    if row is None:
+        return False
+    requester = (
+        User.objects.filter(requested_tickets__pk=row.ticket_id).values_list("email", flat=True).first() or ""
+    ).lower()
+    if _valid(requester):
+        row.to = [requester]
+    row.cc = [address for address in row.cc if address != requester]
+    row.status, row.attempts, row.next_attempt_at, row.last_error = OutboundStatus.PENDING, 0, now, ""
+    row.resends += 1
+    row.resent_at, row.resent_by = now, actor
+    row.save(
+        update_fields=[
+            "to",
+            "cc",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "resends",
+            "resent_at",
+            "resent_by",
+        ]
+    )
+    logger.info("outbound_email.resent", extra={"outbound_email_id": row.pk, "resends": row.resends})
+    return True
 
 
 @transaction.atomic

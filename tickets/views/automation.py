@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from helpdesk.exceptions import DomainError
-from helpdesk.models import Team
+from helpdesk.models import Team, WebhookEventType
+from helpdesk.webhooks import selectors as webhook_selectors
 from tickets.automation import actions as action_spec
 from tickets.automation import conditions
 from tickets.automation.dry_run import DryRunResult, action_names, rule_dry_run
@@ -72,6 +73,11 @@ def rule_list_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "tickets/automation/rules.html", {"rows": rows})
 
 
+def _rule_form(data: Any = None, **kwargs: Any) -> RuleForm:
+    endpoints = webhook_selectors.subscriptions_callable_by_automation(WebhookEventType.AUTOMATION_RULE_FIRED)
+    return RuleForm(data, endpoints=endpoints, **kwargs)
+
+
 def _reference() -> dict[str, Any]:
     return {
         "fields": [(name, spec.label, spec.kind.value, spec.choices) for name, spec in FIELDS.items()],
@@ -112,7 +118,7 @@ def _dry_run(form: RuleForm) -> DryRunResult | None:
 
 
 def _save(request: AuthenticatedHttpRequest, rule: AutomationRule | None) -> HttpResponse:
-    form = RuleForm(request.POST)
+    form = _rule_form(request.POST)
     if not form.is_valid():
         return _editor(request, form, rule=rule, status=400)
     if "dry_run" in request.POST:
@@ -147,7 +153,7 @@ def rule_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
     if request.method == "POST":
         return _save(request, None)
-    form = RuleForm(
+    form = _rule_form(
         initial={"kind": "event", "triggers": ["created"], "conditions": {"all": []}, "actions": []}
     )
     return _editor(request, form, rule=None)
@@ -167,7 +173,7 @@ def rule_edit(request: AuthenticatedHttpRequest, rule_id: int) -> HttpResponse:
     rule = _rule(rule_id)
     if request.method == "POST":
         return _save(request, rule)
-    form = RuleForm(
+    form = _rule_form(
         initial={
             "name": rule.name,
             "description": rule.description,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -77,14 +77,21 @@ def webhook_deliveries_claim_due(*, now: datetime, limit: int = 200) -> list[Cla
         return [Claim(int(pk), str(token)) for pk, token in cursor.fetchall()]
 
 
-def _enqueue_after_commit(claims: list[Claim]) -> None:
-    from helpdesk.webhooks.tasks import deliver_webhook_task  # the task module imports the services
+def _send_queuer(claim: Claim) -> Callable[[], None]:
+    # A named function, not a functools.partial: Django logs a robust callback's failure with
+    # its __qualname__, which a partial lacks (the AttributeError would escape after commit).
+    def queue_webhook_send() -> None:
+        from helpdesk.webhooks.tasks import deliver_webhook_task  # the task module imports the services
 
+        deliver_webhook_task.delay(claim.delivery_id, claim.token)
+
+    return queue_webhook_send
+
+
+def _enqueue_after_commit(claims: list[Claim]) -> None:
     for claim in claims:
         # robust: a broker outage must not fail the caller; the claim lapses and is swept again.
-        transaction.on_commit(
-            partial(deliver_webhook_task.delay, claim.delivery_id, claim.token), robust=True
-        )
+        transaction.on_commit(_send_queuer(claim), robust=True)
 
 
 def webhook_deliveries_dispatch_due(*, now: datetime, limit: int = 200) -> int:

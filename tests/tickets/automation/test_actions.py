@@ -24,7 +24,7 @@ def test_every_action_type_round_trips() -> None:
         {"type": "reply", "canned_response": 3},
         {"type": "reply", "body": "Hi {{ requester.first_name }}"},
         {"type": "suggest_article", "title": "Password Reset Guide", "url": "/help/articles/reset/"},
-        {"type": "webhook", "url": "https://hooks.example/x"},
+        {"type": "webhook", "endpoint": 7},
     ]
 
     parsed = actions.parse(raw)
@@ -47,7 +47,15 @@ def test_every_action_type_round_trips() -> None:
             {"type": "suggest_article", "title": "x", "url": "javascript:alert(1)"},
             "actions[0].url",
         ),
-        ("relative webhook", {"type": "webhook", "url": "/hook"}, "actions[0].url"),
+        ("webhook by raw URL", {"type": "webhook", "url": "https://hooks.example/x"}, "actions[0].url"),
+        ("webhook without endpoint", {"type": "webhook"}, "actions[0].endpoint"),
+        ("webhook endpoint as text", {"type": "webhook", "endpoint": "3"}, "actions[0].endpoint"),
+        ("type not a text", {"type": ["set"]}, "actions[0].type"),
+        (
+            "malformed article URL",
+            {"type": "suggest_article", "title": "x", "url": "http://[::1"},
+            "actions[0].url",
+        ),
         ("both body and canned", {"type": "reply", "body": "x", "canned_response": 1}, "actions[0].body"),
         ("stray key", {"type": "assign", "user": 1, "force": True}, "actions[0].force"),
     ],
@@ -71,14 +79,20 @@ def test_descriptions_use_names() -> None:
             {"type": "set", "field": "category", "value": 5},
             {"type": "route", "team": 2},
             {"type": "suggest_article", "title": "Password Reset Guide", "url": "/a/"},
+            {"type": "webhook", "endpoint": 3},
         ]
     )
-    names = {("category", 5): "Authentication", ("team", 2): "Authentication team"}
+    names = {
+        ("category", 5): "Authentication",
+        ("team", 2): "Authentication team",
+        ("webhook", 3): "“CRM sync”",
+    }
 
     assert [actions.describe(action, names) for action in parsed] == [
         "Set category to Authentication",
         "Route to team Authentication team and assign by the team's strategy",
         "Suggest article “Password Reset Guide” (internal note)",
+        "Call webhook “CRM sync”",
     ]
 
 
@@ -90,14 +104,16 @@ def test_references_collect_every_row_named() -> None:
             {"type": "escalate", "to_tier": "l3", "team": 3, "summary": ""},
             {"type": "add_tags", "tags": ["vip"]},
             {"type": "reply", "canned_response": 4},
+            {"type": "webhook", "endpoint": 6},
         ]
     )
 
     refs = actions.references(parsed)
 
-    assert (refs.users, refs.teams, refs.tags, refs.canned_responses) == (
+    assert (refs.users, refs.teams, refs.tags, refs.canned_responses, refs.webhooks) == (
         frozenset({9}),
         frozenset({2, 3}),
         frozenset({"vip"}),
         frozenset({4}),
+        frozenset({6}),
     )

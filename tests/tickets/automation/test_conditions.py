@@ -144,6 +144,16 @@ def test_tags_contain_any_all_none() -> None:
             "any[0].value",
         ),
         ("id as text", {"all": [{"field": "ticket.team", "operator": "is", "value": "4"}]}, "all[0].value"),
+        (
+            "infinite number (the JSON column refuses it)",
+            {"all": [{"field": "hours_since_created", "operator": "gt", "value": float("inf")}]},
+            "all[0].value",
+        ),
+        (
+            "not a number",
+            {"all": [{"field": "sla.percent_elapsed", "operator": "gte", "value": float("nan")}]},
+            "all[0].value",
+        ),
         ("missing value", {"all": [{"field": "ticket.team", "operator": "is"}]}, "all[0].value"),
         ("stray key", {"all": [], "none": []}, "conditions"),
     ],

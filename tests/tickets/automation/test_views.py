@@ -93,6 +93,40 @@ def test_invalid_json_and_invalid_rules_show_errors_per_field(manager_web: Clien
     assert not AutomationRule.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("_case", "field", "text", "message"),
+    [
+        ("a number too large", "conditions", '{"all": [{"field": "hours_since_created", "operator": "gt", '
+         '"value": 1e999}]}', "too large a number"),
+        ("NaN", "conditions", '{"all": [{"field": "sla.percent_elapsed", "operator": "gte", "value": NaN}]}',
+         "NaN is not a number JSON allows"),
+        ("a malformed article URL", "actions",
+         '[{"type": "suggest_article", "title": "Guide", "url": "http://[::1"}]', "Not a valid URL."),
+        ("a list as action type", "actions", '[{"type": ["set"]}]', "Unknown action"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_malformed_rule_input_is_a_form_error_not_a_crash(
+    manager_web: Client, _case: str, field: str, text: str, message: str, dry_run: bool
+) -> None:
+    data = {
+        "name": "X",
+        "kind": "event",
+        "triggers": ["created"],
+        "conditions": "{}",
+        "actions": '[{"type": "add_note", "body": "x"}]',
+        field: text,
+    }
+    if dry_run:
+        data["dry_run"] = "1"
+
+    response = manager_web.post("/tickets/automation/rules/new/", data)
+
+    assert response.status_code == 400
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert not AutomationRule.objects.exists()
+
+
 def test_the_dry_run_button_shows_matches_and_saves_nothing(
     manager_web: Client, customer: User, authentication: Category, auth_team: Team
 ) -> None:

@@ -103,6 +103,27 @@ def test_reingesting_the_same_message_changes_nothing() -> None:
     assert _counts() == before
 
 
+def test_another_message_reusing_a_message_id_is_kept_and_processed_as_its_own() -> None:
+    # given a message, then a different one from a mailer that reuses its Message-ID
+    first = _ingest(_mail(message_id="same@acme.test", subject="Printer", body="The printer jams."))
+    other = _mail(message_id="same@acme.test", sender="bob@acme.test", subject="Scanner", body="It is off.")
+
+    # when the other arrives, and then again through a second relay
+    second = inbound_email_ingest(raw=other, source="test", now=T0)
+    again = inbound_email_ingest(raw=b"Received: by relay2.acme.test\r\n" + other, source="test", now=T0)
+
+    # then it was stored and opened its own ticket, once
+    assert second.created
+    assert second.inbound.email_message_id.startswith("dup-")
+    assert second.inbound.header_message_id == "same@acme.test"
+    assert second.inbound.raw.read() == other
+    assert second.inbound.status == "ticket_created"
+    assert second.inbound.ticket_id != first.ticket_id
+    assert Ticket.objects.get(pk=second.inbound.ticket_id).subject == "Scanner"
+    assert (again.created, again.inbound.pk) == (False, second.inbound.pk)
+    assert InboundEmail.objects.count() == 2
+
+
 def test_attachments_are_saved_and_refused_ones_noted_for_agents() -> None:
     # when
     row = _ingest(corpus("huge_attachment_name.eml"))

@@ -193,11 +193,45 @@ def test_machine_made_mail_is_recognised(_case: str, name: str, expected: Machin
         ("X-Autoreply", "X-Autoreply: yes", MachineKind.AUTO_REPLY),
         ("Auto-Submitted: no is a person", "Auto-Submitted: no", None),
         ("postmaster", "Sender: x@y.test\r\nFrom: postmaster@mx.test", MachineKind.BOUNCE),
+        (
+            "our relay's bounce, with an id on our domain",
+            "From: MAILER-DAEMON@helpdesk.test\r\nMessage-ID: <dsn-1@helpdesk.test>",
+            MachineKind.BOUNCE,
+        ),
+        ("Exchange's own automatic mail", "X-Auto-Response-Suppress: All", MachineKind.AUTO_REPLY),
+        (
+            "a sender asking for no out-of-office",
+            "X-Auto-Response-Suppress: OOF, AutoReply",
+            MachineKind.AUTO_REPLY,
+        ),
+        ("only read receipts suppressed", "X-Auto-Response-Suppress: RN, NRN", None),
     ],
 )
 def test_headers_that_mark_machine_mail(_case: str, headers: str, expected: MachineKind | None) -> None:
     from_line = "" if "From:" in headers else "From: ana@acme.test\r\n"
     raw = f"{from_line}{headers}\r\nSubject: Hello\r\n\r\nBody\r\n".encode()
+
+    assert _kind(parse.parse(raw)) == expected
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Out of Office AutoReply: VPN", MachineKind.AUTO_REPLY),
+        ("Automatische Antwort: VPN", MachineKind.AUTO_REPLY),
+        ("Réponse automatique : VPN", MachineKind.AUTO_REPLY),
+        ("Risposta automatica: VPN", MachineKind.AUTO_REPLY),
+        ("Automatisch antwoord: VPN", MachineKind.AUTO_REPLY),
+        ("Odpowiedź automatyczna: VPN", MachineKind.AUTO_REPLY),
+        ("Автоматический ответ: VPN", MachineKind.AUTO_REPLY),
+        ("自動応答：VPN", MachineKind.AUTO_REPLY),
+        ("自动回复: VPN", MachineKind.AUTO_REPLY),
+        ("Out of office hours support?", None),
+        ("Re: automatic reply settings do not work", None),
+    ],
+)
+def test_out_of_office_subjects_in_many_languages(subject: str, expected: MachineKind | None) -> None:
+    raw = f"From: ana@acme.test\r\nSubject: {subject}\r\n\r\nBody\r\n".encode()
 
     assert _kind(parse.parse(raw)) == expected
 
@@ -216,6 +250,21 @@ def test_our_own_address_as_sender_is_a_loop() -> None:
         ("gb2312 read as its superset", "汉字".encode("gb18030"), "gb2312", "汉字", False),
         ("a bytes codec is not a charset", b"plain", "zlib", "plain", False),
         ("no charset", b"plain", None, "plain", False),
+        ("Windows-1252 labelled UTF-8", "“café” 5€".encode("cp1252"), "utf-8", "“café” 5€", False),
+        (
+            "UTF-8 with a stray Windows-1252 byte",
+            "Köln ".encode() + "€".encode("cp1252"),
+            "UTF-8",
+            "Köln €",
+            False,
+        ),
+        (
+            "bytes neither reads",
+            b"ok \x81\x8d",
+            "utf-8",
+            "[undecodable charset utf-8]\nok \ufffd\ufffd",
+            True,
+        ),
     ],
 )
 def test_charset_decoding(_case: str, data: bytes, declared: str | None, expected: str, lossy: bool) -> None:
@@ -254,3 +303,68 @@ def test_nul_bytes_never_reach_the_text() -> None:
     message = parse.parse(raw)
 
     assert (message.subject, message.text) == ("x y", "before")
+
+
+def test_a_raw_8bit_file_name_reads_as_utf8_or_windows_1252() -> None:
+    raw = (
+        b'From: a@b.test\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\n'
+        b'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="R\xc3\xa9sum\xc3\xa9.pdf"\r\n\r\n'
+        b'x\r\n--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="Re\xe7u.pdf"\r\n\r\n'
+        b"y\r\n--B--\r\n"
+    )
+
+    assert [a.filename for a in parse.parse(raw).attachments] == ["Résumé.pdf", "Reçu.pdf"]
+
+
+def test_a_multipart_that_lost_its_boundary_is_read_with_the_one_its_body_uses() -> None:
+    raw = (
+        b"From: a@b.test\r\nContent-Type: multipart/mixed\r\n\r\n--X\r\nContent-Type: text/plain\r\n\r\n"
+        b"The text.\r\n--X\r\nContent-Type: application/pdf; name=a.pdf\r\n\r\n%PDF\r\n--X--\r\n"
+    )
+
+    message = parse.parse(raw)
+
+    assert (message.text, [a.filename for a in message.attachments]) == ("The text.", ["a.pdf"])
+    assert "multipart without boundary" in message.defects
+
+
+def test_a_message_the_mime_parser_gives_up_on_keeps_its_headers() -> None:
+    # given 1,000 nested multiparts: the stdlib parser runs out of recursion
+    body = "".join(
+        f'--N{n}\r\nContent-Type: multipart/mixed; boundary="N{n + 1}"\r\n\r\n' for n in range(1000)
+    )
+    raw = (
+        "From: Ana <ana@acme.test>\r\nSubject: Doll\r\nMessage-ID: <doll@acme.test>\r\n"
+        f'In-Reply-To: <ours@helpdesk.test>\r\nContent-Type: multipart/mixed; boundary="N0"\r\n\r\n{body}'
+        "--N1000\r\nContent-Type: text/plain\r\n\r\nDeep inside.\r\n"
+    ).encode()
+
+    message = parse.parse(raw)
+
+    assert (message.sender, message.subject, message.message_id, message.in_reply_to) == (
+        parse.Address("ana@acme.test", "Ana"),
+        "Doll",
+        "doll@acme.test",
+        ("ours@helpdesk.test",),
+    )
+    assert "Deep inside." in message.text
+    assert message.defects == ("unparseable: RecursionError",)
+
+
+def test_html_nested_too_deeply_for_a_parser_is_read_by_stripping_its_tags() -> None:
+    markup = "<div>" * 100_000 + "<p>Help &amp; thanks</p><script>alert(1)</script>" + "</div>" * 100_000
+    raw = b"From: a@b.test\r\nContent-Type: text/html\r\n\r\n" + markup.encode()
+
+    message = parse.parse(raw)  # seconds of html5ever time per 20,000 levels; this takes well under one
+
+    assert (message.text, message.html) == ("Help & thanks", "")
+    assert "html too deeply nested" in message.defects
+
+
+def test_a_huge_body_is_cut_with_a_line_saying_so() -> None:
+    raw = b"From: a@b.test\r\n\r\n" + b"log line\n" * 300_000
+
+    message = parse.parse(raw)
+
+    assert len(message.text) < parse.MAX_TEXT + 100
+    assert message.text.endswith("[Text cut here: the original message, kept whole, has the rest.]")
