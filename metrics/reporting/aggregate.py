@@ -73,6 +73,14 @@ ARRAYS: dict[str, int] = {
     "ttr_business_hist": histogram.BUCKETS,
 }
 MEASURES: tuple[str, ...] = (*SCALARS, *ARRAYS)
+HISTOGRAMS: tuple[str, ...] = ("frt_hist", "frt_business_hist", "ttr_hist", "ttr_business_hist")
+# The percentiles the figures read from the histograms. The named periods' own rows carry them,
+# worked out when those rows are summed (store.windows_recompute), so a breakdown of such a window
+# reads 8 numbers per slice instead of 196 bucket counts.
+QUANTILES: tuple[tuple[str, float], ...] = tuple(
+    (name, fraction) for name in HISTOGRAMS for fraction in (0.5, 0.9)
+)
+QUANTILES_KEY = "quantiles"  # where rollup_sums puts them: {(histogram, fraction): seconds or None}
 # On the 1–5 scale, 4 and 5 are satisfied; on 0–10, 9–10 promote and 0–6 detract.
 SATISFIED_FROM = 4
 PROMOTER_FROM = 9

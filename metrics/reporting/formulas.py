@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from metrics.reporting import histogram
+from metrics.reporting.aggregate import QUANTILES_KEY
 from metrics.reporting.targets import DEFAULTS, TargetRule, Tone
 
 Measures = Mapping[str, "int | Sequence[int]"]
@@ -128,7 +129,13 @@ def _average(total: str, count: str) -> Formula:
 
 
 def _percentile(hist: str, count: str, fraction: float) -> Formula:
-    return lambda m: (histogram.percentile(m[hist], fraction), int(m[count]))  # type: ignore[arg-type]
+    def formula(m: Measures) -> tuple[float | None, int]:
+        known = m.get(QUANTILES_KEY)  # a named period's own row: worked out when it was summed
+        if known is not None:
+            return known[(hist, fraction)], int(m[count])  # type: ignore[index,arg-type]
+        return histogram.percentile(m[hist], fraction), int(m[count])  # type: ignore[arg-type]
+
+    return formula
 
 
 def _difference(total: str, met: str) -> Formula:

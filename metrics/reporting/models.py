@@ -148,6 +148,9 @@ class MetricRollup(models.Model):
     frt_business_hist = _counts(histogram.BUCKETS)
     ttr_hist = _counts(histogram.BUCKETS)
     ttr_business_hist = _counts(histogram.BUCKETS)
+    # Only on the named periods' rows (grains p1w, p1m, p6m): aggregate.QUANTILES of the histograms
+    # above, in seconds (None for an empty one). Not additive, so never summed.
+    quantiles = ArrayField(models.FloatField(null=True), null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -152,7 +152,7 @@ def metrics_check(*, now: datetime, refresh_first: bool = True, limit: int = 50)
             limit,
         )
         keys = "grain, period_start, dimension, key"
-        measures = ", ".join(MEASURES)
+        measures = ", ".join((*MEASURES, "quantiles"))
         row_total, rollup_rows = _differences(
             f"SELECT COALESCE(l.label, f.label), l.measures, f.measures FROM "  # noqa: S608
             f"(SELECT concat_ws(' ', {keys}) AS label, to_jsonb(r) AS measures FROM "

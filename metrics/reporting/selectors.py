@@ -21,7 +21,7 @@ from django.utils import timezone
 from helpdesk import selectors as account_selectors
 from kb import selectors as kb_selectors
 from metrics.reporting import formulas, periods
-from metrics.reporting.aggregate import ARRAYS, SCALARS, Totals
+from metrics.reporting.aggregate import ARRAYS, HISTOGRAMS, QUANTILES, QUANTILES_KEY, SCALARS, Totals
 from metrics.reporting.formulas import Figure
 from metrics.reporting.models import MetricRefreshState, MetricRollup, MetricSnapshot, MetricTarget
 from metrics.reporting.periods import Window
@@ -60,19 +60,22 @@ def target_rules() -> dict[str, TargetRule]:
 
 
 @functools.cache
-def _sum_sql(measures: frozenset[str]) -> tuple[str, str, tuple[str, ...]]:
-    """Return (sums, plain columns, names): the measures summed over rows, and read from one row."""
+def _sum_sql(measures: frozenset[str]) -> tuple[str, tuple[str, ...], str, tuple[str, ...]]:
+    """Return (sums, their names, plain columns, their names): what to sum over rows, and what to
+    read from a named period's own row (its percentiles rather than its histograms)."""
     names = tuple(name for name in (*SCALARS, *ARRAYS) if name in measures)
-    sums, plain = [], []
+    sums = []
     for name in names:
         if name in ARRAYS:
             size = ARRAYS[name]
             sums.append("ARRAY[" + ", ".join(f"sum(r.{name}[{i}])" for i in range(1, size + 1)) + "]")
-            plain.append(f"r.{name}")
         else:
             sums.append(f"sum(r.{name})")
-            plain.append(f"r.{name}")
-    return ", ".join(sums), ", ".join(plain), names
+    plain_names = tuple(name for name in names if name not in HISTOGRAMS)
+    if len(plain_names) < len(names):
+        plain_names += (QUANTILES_KEY,)
+    plain = ", ".join(f"r.{name}" for name in plain_names)
+    return ", ".join(sums), names, plain, plain_names
 
 
 def empty_measures() -> dict[str, Any]:
@@ -98,17 +101,20 @@ def rollup_sums(
     month rows adding up to it (a second statement). Keys with nothing in a bucket are absent.
     `keys` limits the slices read (None: all of them). Only the `measures` named are read
     (formulas.measures_for tells which a figure reads; the histograms are most of the cost);
-    the others come back as 0.
+    the others come back as 0. A named period's own row gives its percentiles under
+    QUANTILES_KEY instead of its histograms (absent; the formulas read those percentiles).
     """
-    sums, plain, names = _sum_sql(frozenset(measures) | {"created"})
+    sums, names, plain, plain_names = _sum_sql(frozenset(measures) | {"created"})
     key_filter = "" if keys is None else "AND r.key = ANY(%(keys)s)"
     zeros = {name: 0 for name in SCALARS if name not in names}
     zeros.update({name: [0] * size for name, size in ARRAYS.items() if name not in names})
     result: dict[tuple[int, str], dict[str, Any]] = {}
 
-    def keep(row: Sequence[Any]) -> None:
-        measured: dict[str, Any] = dict(zip(names, row[2:], strict=True))
+    def keep(row: Sequence[Any], columns: tuple[str, ...] = names) -> None:
+        measured: dict[str, Any] = dict(zip(columns, row[2:], strict=True))
         measured.update(zeros)
+        if QUANTILES_KEY in measured:
+            measured[QUANTILES_KEY] = dict(zip(QUANTILES, measured[QUANTILES_KEY], strict=True))
         result[(row[0], row[1])] = measured
 
     # The refresh keeps today's windows (once it has run today); anything else is summed.
@@ -141,7 +147,7 @@ def rollup_sums(
                 if not row[2]:
                     missing.append(row[0])
                 elif row[1] is not None:
-                    keep((row[0], row[1], *row[3:]))
+                    keep((row[0], row[1], *row[3:]), plain_names)
         if missing:
             parts = [
                 (index, grain, start)

@@ -16,8 +16,8 @@ from django.db import connection
 
 from helpdesk import selectors as account_selectors
 from metrics.models import Survey
-from metrics.reporting import aggregate, periods
-from metrics.reporting.aggregate import ARRAYS, MEASURES, SCALARS, SurveyAnswer
+from metrics.reporting import aggregate, histogram, periods
+from metrics.reporting.aggregate import ARRAYS, HISTOGRAMS, MEASURES, QUANTILES, SCALARS, SurveyAnswer
 from metrics.reporting.facts import FACT_FIELDS, ClockRow, Fact, TicketRow, ticket_fact
 from metrics.reporting.models import MetricRollup, TicketFact
 from sla import selectors as sla_selectors
@@ -290,7 +290,27 @@ def windows_recompute(today: date) -> int:
                 [grain, window.start, grain, window.start],
             )
             written += int(cursor.rowcount)
+        _quantiles_fill(cursor, grains)
     return written
+
+
+def _quantiles_fill(cursor: Any, grains: Sequence[str]) -> None:
+    """Work out the percentiles of the named periods' rows from their summed histograms."""
+    cursor.execute(
+        f"SELECT id, {', '.join(HISTOGRAMS)} FROM {ROLLUP_TABLE} WHERE grain = ANY(%s)",  # noqa: S608
+        [list(grains)],
+    )
+    ids, values = [], []
+    for row in cursor.fetchall():
+        counts = dict(zip(HISTOGRAMS, row[1:], strict=True))
+        ids.append(row[0])
+        quantiles = (histogram.percentile(counts[name], fraction) for name, fraction in QUANTILES)
+        values.append("{" + ",".join("NULL" if value is None else repr(value) for value in quantiles) + "}")
+    cursor.execute(
+        f"UPDATE {ROLLUP_TABLE} r SET quantiles = q.value::float8[] "  # noqa: S608
+        "FROM unnest(%s::bigint[], %s::text[]) AS q(id, value) WHERE r.id = q.id",
+        [ids, values],
+    )
 
 
 def _zero_expressions() -> str:
