@@ -249,9 +249,7 @@ def _event_row(event: TicketEvent, names: _Names) -> EventRow:
         title = f"Automation rule “{data.get('rule_name', '')}”"
         if data.get("error"):
             return EventRow(event, title, detail=f"refused, nothing changed: {data['error']}")
-        return EventRow(
-            event, title, detail=", ".join(str(a.get("type", "")) for a in data.get("actions", []))
-        )
+        return EventRow(event, title, detail=_actions_in_words(data.get("actions", [])))
     if kind == TicketEventKind.MACRO_APPLIED:
         return EventRow(event, f"Macro “{data.get('macro_name', '')}” applied")
     if kind == TicketEventKind.ROUTED:
@@ -263,6 +261,33 @@ def _event_row(event: TicketEvent, names: _Names) -> EventRow:
             detail=f"{str(data.get('strategy', '')).replace('_', ' ')}: {data.get('reason', '')}",
         )
     return EventRow(event, TicketEventKind(kind).label if kind in TicketEventKind.values else kind)
+
+
+_ACTION_WORDS = {
+    "set": "set a field",
+    "add_tags": "added tags",
+    "remove_tags": "removed tags",
+    "route": "routed",
+    "assign": "assigned",
+    "escalate": "escalated",
+    "notify": "notified",
+    "add_note": "added a note",
+    "reply": "replied",
+    "suggest_article": "suggested an article",
+    "webhook": "called a webhook",
+}
+
+
+def _actions_in_words(actions: list[dict[str, Any]]) -> str:
+    """Return a rule firing's actions as words; a failed one (a webhook gone) says why."""
+    words = []
+    for action in actions:
+        kind = str(action.get("type", ""))
+        word = _ACTION_WORDS.get(kind, kind.replace("_", " "))
+        if action.get("failed"):
+            word += f" (failed: {action.get('result', '')})"
+        words.append(word)
+    return ", ".join(words)
 
 
 def event_rows_for(user: User, ticket: Ticket) -> list[EventRow]:

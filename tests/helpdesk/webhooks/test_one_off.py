@@ -28,6 +28,7 @@ from tickets.automation.rules import rules_run_time
 from tickets.models import Ticket, TicketEvent, TicketEventKind
 from tickets.services.automation import rule_create
 from tickets.services.macros import macro_apply, macro_create
+from tickets.ticket_page import event_rows_for
 
 CaptureFn = Callable[..., Any]
 RULE_CALLS = ["automation.rule_fired"]
@@ -210,6 +211,9 @@ def test_an_unavailable_webhook_is_a_failed_action_and_the_rule_still_applies(
     assert webhook_outcome["failed"] is True
     assert webhook_outcome["result"].startswith(reason)
     assert WebhookDelivery.objects.count() == 0
+    # and the ticket's history says so in words
+    history = [row.detail for row in event_rows_for(rules_manager, ticket)]
+    assert f"called a webhook (failed: {webhook_outcome['result']}), set a field" in history
 
 
 @pytest.mark.django_db

@@ -245,4 +245,5 @@ def test_history_and_rule_list_show_firings(
     rules = manager_web.get("/tickets/automation/")
     # then
     assert "Automation rule “Authentication triage”" in history
+    assert "set a field, routed, suggested an article" in history  # the actions in words
     assert [row["fired"] for row in rules.context["rows"]] == [1]  # fired once in the last 7 days
