@@ -54,7 +54,45 @@ class JsonField(forms.CharField):
             raise forms.ValidationError(f"Not valid JSON: {error}") from error
 
 
-class RuleForm(forms.Form):
+class WebhookCallMixin(forms.Form):
+    """A "Call a webhook" picker that appends {"type": "webhook", "endpoint": id} to the actions.
+
+    `endpoints`: the webhooks the form may offer (active, accepting the automation event); None
+    drops the picker (a user who may not see webhooks). Saving checks the id again (services).
+    """
+
+    webhook = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Call a webhook",
+        help_text='Adds {"type": "webhook", "endpoint": <id>} to the actions: a signed POST of the '
+        "firing (rule or macro, ticket, trigger) to that webhook, sent after the change commits.",
+    )
+
+    def __init__(
+        self, *args: Any, endpoints: Sequence[WebhookSubscription] | None = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if endpoints is None:
+            del self.fields["webhook"]
+            return
+        self.fields["webhook"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *((endpoint.pk, f"{endpoint.name} ({endpoint.url})") for endpoint in endpoints),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        endpoint, actions = data.get("webhook"), data.get("actions")
+        if endpoint is not None and isinstance(actions, list):
+            call = {"type": "webhook", "endpoint": endpoint}
+            if call not in actions:
+                data["actions"] = [*actions, call]
+        return data
+
+
+class RuleForm(WebhookCallMixin, forms.Form):
     name = forms.CharField(max_length=120)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     kind = forms.ChoiceField(choices=RuleKind.choices, initial=RuleKind.EVENT)
@@ -69,35 +107,13 @@ class RuleForm(forms.Form):
         help_text='{"all": [...], "any": [...]} of {"field", "operator", "value"}; empty matches every ticket.',
     )
     actions = JsonField(empty=[], help_text='A list of {"type": …} actions; see the reference below.')
-    webhook = forms.TypedChoiceField(
-        coerce=int,
-        empty_value=None,
-        required=False,
-        label="Call a webhook",
-        help_text='Adds {"type": "webhook", "endpoint": <id>} to the actions: a signed POST of the '
-        "firing (rule, ticket, trigger) to that webhook, sent after the change commits.",
-    )
     stop_processing = forms.BooleanField(
         required=False, label="Stop here: no later rules run when this one fires"
     )
     is_active = forms.BooleanField(required=False, label="Switched on")
-
-    def __init__(self, *args: Any, endpoints: Sequence[WebhookSubscription] = (), **kwargs: Any) -> None:
-        """`endpoints`: the webhooks a rule may call (active, accepting automation.rule_fired)."""
-        super().__init__(*args, **kwargs)
-        self.fields["webhook"].choices = [  # type: ignore[attr-defined]
-            ("", "—"),
-            *((endpoint.pk, f"{endpoint.name} ({endpoint.url})") for endpoint in endpoints),
-        ]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        endpoint, actions = data.get("webhook"), data.get("actions")
-        if endpoint is not None and isinstance(actions, list):
-            call = {"type": "webhook", "endpoint": endpoint}
-            if call not in actions:
-                data["actions"] = [*actions, call]
-        return data
+    field_order = [
+        "name", "description", "kind", "triggers", "conditions", "actions", "webhook", "stop_processing", "is_active"
+    ]  # fmt: skip
 
     def changes(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -118,7 +134,7 @@ class TeamRoutingForm(forms.Form):
     auto_assign = forms.BooleanField(required=False, label="Assign new and waiting tickets automatically")
 
 
-class MacroForm(forms.Form):
+class MacroForm(WebhookCallMixin, forms.Form):
     name = forms.CharField(max_length=120)
     body = forms.CharField(
         required=False,
@@ -132,6 +148,7 @@ class MacroForm(forms.Form):
         queryset=Team.objects.none(), required=False, help_text="Share with this team only."
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Offered on the ticket page")
+    field_order = ["name", "body", "visibility", "actions", "webhook", "shared", "team", "is_active"]
 
     def __init__(self, *args: Any, teams: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,7 +12,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from helpdesk.exceptions import DomainError
+from helpdesk.models import WebhookEventType
 from helpdesk.selectors import team_list_visible_to
+from helpdesk.webhooks import selectors as webhook_selectors
 from tickets.automation.forms import ApplyMacroForm, MacroForm
 from tickets.automation.models import Macro
 from tickets.automation.placeholders import PLACEHOLDERS
@@ -38,7 +40,13 @@ def _require_agent(request: AuthenticatedHttpRequest) -> None:
 
 
 def _form(request: AuthenticatedHttpRequest, data: object = None, **kwargs: object) -> MacroForm:
-    form = MacroForm(data, teams=team_list_visible_to(request.user), **kwargs)  # type: ignore[arg-type]
+    # Only those who may see webhooks (managers, admins) are offered one to call.
+    endpoints = (
+        webhook_selectors.subscriptions_callable_by_automation(WebhookEventType.AUTOMATION_MACRO_APPLIED)
+        if webhook_selectors.webhooks_can_read(request.user)
+        else None
+    )
+    form = MacroForm(data, teams=team_list_visible_to(request.user), endpoints=endpoints, **kwargs)  # type: ignore[arg-type]
     if request.user.role not in SHARING_ROLES:
         del form.fields["shared"]
         del form.fields["team"]

@@ -306,3 +306,35 @@ def test_the_dry_run_button_lists_the_webhook_call(manager_web: Client, customer
     assert "would POST a signed automation.rule_fired" in response.content.decode()
     assert WebhookDelivery.objects.count() == 0
     assert not AutomationRule.objects.exists()
+
+
+def test_the_macro_editor_offers_webhooks_to_managers_and_adds_the_call(
+    manager_web: Client, agent: User
+) -> None:
+    # given: one webhook accepts macro calls, one only rule calls
+    crm = _webhook("CRM", events=("automation.macro_applied",))
+    _webhook("Rules only")
+    agent_web = Client()
+    agent_web.force_login(agent)
+
+    # when
+    manager_page = manager_web.get("/tickets/macros/new/").content.decode()
+    agent_page = agent_web.get("/tickets/macros/new/").content.decode()
+    response = manager_web.post(
+        "/tickets/macros/new/",
+        {
+            "name": "Escalate to CRM",
+            "body": "Passed to the CRM team.",
+            "visibility": "public",
+            "actions": "",
+            "webhook": str(crm.pk),
+            "is_active": "on",
+        },
+    )
+
+    # then: the manager picks among webhooks accepting macro calls; an agent is offered none
+    assert f'<option value="{crm.pk}">CRM (http://127.0.0.1:9/hooks)</option>' in manager_page
+    assert "Rules only" not in manager_page
+    assert 'name="webhook"' not in agent_page
+    assert response.status_code == 302, response.context["form"].errors
+    assert Macro.objects.get().actions == [{"type": "webhook", "endpoint": crm.pk}]
