@@ -2,8 +2,8 @@
 
 Recreates the database (default helpdesk_bench_mail), migrates, registers 20 organizations with
 e-mail domains, then feeds N raw RFC 5322 messages one by one to
-tickets.services.inbound_email.inbound_email_ingest — the function `manage.py ingest_email` and
-the IMAP poll call: store the raw file and row, parse, classify, thread, create customers and
+tickets.services.inbound_email.inbound_email_ingest — the two steps `manage.py ingest_email` and
+the IMAP poll run: store the raw file and row, parse, classify, thread, create customers and
 tickets or replies through the ticket services (SLA re-plans included). The mix, deterministic
 with --seed:
 

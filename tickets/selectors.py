@@ -473,11 +473,6 @@ def customer_public_messages_matching(
     )
 
 
-def organization_names(organization_ids: Iterable[int]) -> dict[int, str]:
-    """Return organizations' names by id."""
-    return dict(Organization.objects.filter(pk__in=list(organization_ids)).values_list("id", "name"))
-
-
 # --- The webhook feed (read by helpdesk.webhooks; system use, no visibility rule) -----------------
 
 _FEED_EVENT_COLUMNS = ("id", "ticket_id", "kind", "actor_id", "occurred_at", "recorded_at", "data")

@@ -59,8 +59,11 @@ class Advanced:
     abandoned: tuple[Gap, ...]  # gaps given up on because of their age (or the MAX_GAPS cap)
 
 
-def _pieces(low: int, high: int, found: Sequence[int]) -> list[tuple[int, int]]:
-    """Return the sub-ranges of low..high that contain no id of the sorted `found`."""
+def missing_runs(low: int, high: int, found: Sequence[int]) -> list[tuple[int, int]]:
+    """Return the sub-ranges of low..high that contain no id of the sorted `found`.
+
+    Also used by the metrics sweep (metrics/reporting/refresh.py), which tracks its own gaps.
+    """
     pieces = []
     start = low
     index = bisect.bisect_left(found, low)
@@ -95,7 +98,7 @@ def advance(
     kept: list[Gap] = []
     abandoned: list[Gap] = []
     for gap in state.gaps:
-        for low, high in _pieces(gap.low, gap.high, seen):
+        for low, high in missing_runs(gap.low, gap.high, seen):
             piece = Gap(low, high, gap.horizon, gap.seen_at)
             if gap.horizon is not None and oldest_running_xid >= gap.horizon:
                 continue  # nothing that could still insert these ids is running: closed for good
@@ -105,7 +108,7 @@ def advance(
             kept.append(piece if gap.horizon is not None else Gap(low, high, next_xid, gap.seen_at))
     position = state.position
     if read_through is not None and read_through > position:
-        kept.extend(Gap(low, high, None, now) for low, high in _pieces(position + 1, read_through, seen))
+        kept.extend(Gap(low, high, None, now) for low, high in missing_runs(position + 1, read_through, seen))
         position = read_through
     if len(kept) > MAX_GAPS:
         abandoned.extend(kept[: len(kept) - MAX_GAPS])

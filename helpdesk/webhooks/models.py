@@ -27,12 +27,6 @@ class WebhookEventType(models.TextChoices):
     AUTOMATION_MACRO_APPLIED = "automation.macro_applied", "Called by a macro"
 
 
-# The event types only automation sends, to the subscription its action names; never fanned out.
-AUTOMATION_EVENT_TYPES = frozenset(
-    {WebhookEventType.AUTOMATION_RULE_FIRED, WebhookEventType.AUTOMATION_MACRO_APPLIED}
-)
-
-
 class WebhookSource(models.TextChoices):
     """Where a delivery came from, and what its `source_id` is the id of.
 

@@ -29,9 +29,6 @@ DIMENSIONS: tuple[str, ...] = (
     "organization",
 )
 SLICE_DIMENSIONS = DIMENSIONS[1:]
-# NPS asks customers, not tickets: it is kept for the whole helpdesk and per organization and tier.
-NPS_DIMENSIONS: tuple[str, ...] = ("all", "organization", "tier")
-
 SCALARS: tuple[str, ...] = (
     "created",
     "escalated",
@@ -111,16 +108,6 @@ class Totals:
         self.scalars: dict[str, int] = dict.fromkeys(SCALARS, 0)
         self.arrays: dict[str, list[int]] = {name: [0] * size for name, size in ARRAYS.items()}
         self._agents: set[int] = set()
-
-    def add(self, other: Mapping[str, int | list[int]]) -> None:
-        """Add a stored row's (or another total's) measures."""
-        for name in SCALARS:
-            self.scalars[name] += int(other[name])  # type: ignore[arg-type]
-        for name in ARRAYS:
-            values = other[name]
-            target = self.arrays[name]
-            for index, value in enumerate(values):  # type: ignore[arg-type]
-                target[index] += value
 
     def as_dict(self) -> dict[str, int | list[int]]:
         self.scalars["agent_days"] += len(self._agents)

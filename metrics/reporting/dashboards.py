@@ -102,11 +102,12 @@ def sla_dashboard(*, period: str, today: datetime, dimension: str = "all", key: 
     if unlabelled:
         labels.update(selectors.slice_labels("team", unlabelled))
     blank = formulas.figures(selectors.empty_measures(), rules=rules, names=TEAM_FIGURES)
+    plans = selectors.live_plans(rules)
     teams = [
         TeamRow(
             Slice("team", key, labels[key]),
             team_rows[key].figures if key in team_rows else blank,
-            selectors.live_row(live_teams[key], labels[key], rules) if key in live_teams else None,
+            selectors.live_row(live_teams[key], labels[key], rules, plans) if key in live_teams else None,
         )
         for key in sorted(labels)
     ]
@@ -118,7 +119,7 @@ def sla_dashboard(*, period: str, today: datetime, dimension: str = "all", key: 
         compliance=compliance,
         trend=trend,
         trend_interval=interval,
-        now=None if overall_live is None else selectors.live_row(overall_live, "All tickets", rules),
+        now=None if overall_live is None else selectors.live_row(overall_live, "All tickets", rules, plans),
         live_at=max((row.computed_at for row in snapshots), default=None),
         teams=teams,
         rules=rules,

@@ -202,11 +202,6 @@ def measures_for(names: Iterable[str]) -> set[str]:
     return set().union(*(MEASURES_OF[name] for name in names))
 
 
-def histograms_for(names: Iterable[str]) -> set[str]:
-    """Return the histogram arrays the named figures need summed."""
-    return {HISTOGRAM_OF[name] for name in names if name in HISTOGRAM_OF}
-
-
 DEFINITIONS: tuple[_Definition, ...] = (
     _Definition("created", "Tickets created", "count", ""),
     _Definition("resolved", "Tickets resolved", "count", ""),

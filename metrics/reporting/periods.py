@@ -10,7 +10,6 @@ per slice whatever its length (trailing_windows).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -88,13 +87,6 @@ def grain_end(grain: str, start: date) -> date:
     if grain == "month":
         return next_month(start) - timedelta(days=1)
     return start
-
-
-def _days(start: date, end: date) -> Iterator[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
 
 
 def _weeks_and_days(start: date, end: date) -> list[tuple[str, date]]:

@@ -18,7 +18,6 @@ stays open that long); a gap that never fills was a rolled-back or conflicting i
 
 from __future__ import annotations
 
-import bisect
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,8 +27,9 @@ from typing import Any
 from django.db import connection, transaction
 
 from helpdesk import selectors as account_selectors
+from helpdesk.webhooks.feed import missing_runs
 from metrics.reporting import snapshot, store
-from metrics.reporting.models import MetricDirtyTicket, MetricRefreshState, TicketFact
+from metrics.reporting.models import MetricDirtyTicket, MetricRefreshState
 from sla import selectors as sla_selectors
 from tickets import selectors as ticket_selectors
 
@@ -73,21 +73,6 @@ def state_claim(*, wait: bool = False) -> MetricRefreshState | None:
 Gap = tuple[int, int, str]  # ids low..high (inclusive) not seen yet, first noticed at (ISO)
 
 
-def _pieces(low: int, high: int, seen: Sequence[int]) -> list[tuple[int, int]]:
-    """Return the runs of low..high holding none of the sorted ids `seen`."""
-    pieces = []
-    start = low
-    for found in seen[bisect.bisect_left(seen, low) :]:
-        if found > high:
-            break
-        if found > start:
-            pieces.append((start, found - 1))
-        start = found + 1
-    if start <= high:
-        pieces.append((start, high))
-    return pieces
-
-
 def advance(
     position: int,
     gaps: Sequence[Sequence[Any]],
@@ -107,7 +92,7 @@ def advance(
     kept: list[Gap] = []
     for low, high, first_seen in gaps:
         if datetime.fromisoformat(first_seen) > cutoff:
-            kept.extend((start, end, first_seen) for start, end in _pieces(int(low), int(high), seen))
+            kept.extend((start, end, first_seen) for start, end in missing_runs(int(low), int(high), seen))
     above = [row for row in sorted(rows) if row[0] > position]
     if not above:
         return position, kept
@@ -115,7 +100,7 @@ def advance(
     settled = max((row[0] for row in above if row[2] < cutoff), default=position)
     low = max(position, settled) + 1
     stamp = now.isoformat()
-    kept.extend((start, end, stamp) for start, end in _pieces(low, new_position - 1, seen))
+    kept.extend((start, end, stamp) for start, end in missing_runs(low, new_position - 1, seen))
     # Keep the newest gaps: an old one is the likeliest never to fill.
     return new_position, sorted(kept)[-MAX_GAPS:]
 
@@ -149,12 +134,17 @@ def _queue_changes(state: MetricRefreshState, now: datetime) -> tuple[int, set[d
     )
     tickets |= sla_tickets
     since = None if state.organizations_until is None else state.organizations_until - REREAD
-    for organization_id, tier in account_selectors.organization_tiers_updated_since(since).items():
-        tickets |= set(
-            TicketFact.objects.filter(organization_id=organization_id)
-            .exclude(tier=tier)
-            .values_list("ticket_id", flat=True)
-        )
+    tiers = account_selectors.organization_tiers_updated_since(since)
+    if tiers:
+        # One statement for every organization edited: facts still carrying another tier.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT f.ticket_id FROM {store.FACT_TABLE} f "  # noqa: S608 - our table name
+                "JOIN unnest(%s::bigint[], %s::text[]) AS o(id, tier) "
+                "ON f.organization_id = o.id AND f.tier <> o.tier",
+                [list(tiers), list(tiers.values())],
+            )
+            tickets |= {row[0] for row in cursor.fetchall()}
     state.organizations_until = now
     days = answer_days_changed_since(None if state.surveys_until is None else state.surveys_until - REREAD)
     state.surveys_until = now

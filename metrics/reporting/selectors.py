@@ -23,9 +23,10 @@ from kb import selectors as kb_selectors
 from metrics.reporting import formulas, periods
 from metrics.reporting.aggregate import ARRAYS, HISTOGRAMS, QUANTILES, QUANTILES_KEY, SCALARS, Totals
 from metrics.reporting.formulas import Figure
-from metrics.reporting.models import MetricRefreshState, MetricRollup, MetricSnapshot, MetricTarget
+from metrics.reporting.models import MetricRollup, MetricSnapshot, MetricTarget
 from metrics.reporting.periods import Window
 from metrics.reporting.targets import DEFAULTS, TargetRule
+from tickets import selectors as ticket_selectors
 from tickets.models import Channel, Priority
 
 ROLLUP_TABLE = MetricRollup._meta.db_table
@@ -193,11 +194,8 @@ def slice_labels(dimension: str, keys: Sequence[str]) -> dict[str, str]:
     elif dimension == "tier":
         labels.update({key: key.capitalize() for key in keys if key})
     elif dimension == "category":
-        from tickets.models import Category
-
         ids = [int(key) for key in keys if key.isdigit()]
-        for category in Category.objects.filter(pk__in=ids).select_related("parent"):
-            labels[str(category.pk)] = category.path
+        labels.update({str(pk): path for pk, path in ticket_selectors.category_paths(ids).items()})
     else:
         ids = [int(key) for key in keys if key.isdigit()]
         labels.update({str(pk): name for pk, name in account_selectors.names_for(dimension, ids).items()})
@@ -483,7 +481,8 @@ LIVE_FIGURES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _live_plans(rules: Mapping[str, TargetRule]) -> dict[str, Callable[[float | None, int], Figure]]:
+def live_plans(rules: Mapping[str, TargetRule]) -> dict[str, Callable[[float | None, int], Figure]]:
+    """Return the live figures planned once, for live_row over many slices."""
     return {
         name: formulas.value_plan(name, label, unit="count", target_key=target_key, rules=rules)
         for name, label, target_key in LIVE_FIGURES
@@ -497,7 +496,7 @@ def live_row(
     plans: Mapping[str, Callable[[float | None, int], Figure]] | None = None,
 ) -> LiveRow:
     """Return one snapshot row as live figures, toned by `rules` (planned once by `plans`, if given)."""
-    plans = plans if plans is not None else _live_plans(rules)
+    plans = plans if plans is not None else live_plans(rules)
     ages = {name: getattr(snapshot, f"age_{name}") for name in AGE_BUCKETS}
     backlog = snapshot.open - ages["under_1d"]
     values = {
@@ -533,15 +532,10 @@ def live(
         queryset = queryset.filter(key__in=list(keys))
     snapshots = list(queryset)
     labels = slice_labels(dimension, [row.key for row in snapshots])
-    plans = _live_plans(rules)
+    plans = live_plans(rules)
     rows = sorted(
         (live_row(row, labels[row.key], rules, plans) for row in snapshots),
         key=lambda row: (-row.open, row.slice.label),
     )
     computed_at = max((row.computed_at for row in snapshots), default=None)
     return Live(computed_at, rows)
-
-
-def refreshed_at() -> datetime | None:
-    """Return when the sweep last brought the rollups up to date (None: never)."""
-    return MetricRefreshState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()

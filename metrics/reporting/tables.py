@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from metrics.reporting.dashboards import TEAM_FIGURES as TEAM_PERIOD_FIGURES
+from metrics.reporting.dashboards import TREND as TREND_FIGURES
 from metrics.reporting.dashboards import SlaDashboard
 from metrics.reporting.formulas import Figure
 from metrics.reporting.heatmap_view import HeatmapPage
@@ -19,8 +21,6 @@ Table = tuple[Sequence[str], list[Sequence[Any]]]
 FIGURE_COLUMNS = ("section", "metric", "label", "value", "unit", "tone", "target", "previous", "sample")
 # The "Now" cards of the SLA dashboard, in page order.
 NOW_FIGURES = ("breached_now", "at_risk", "severe_now", "backlog", "queue_depth")
-TREND_FIGURES = ("response_sla", "resolution_sla", "breaches")
-TEAM_PERIOD_FIGURES = ("response_sla", "resolution_sla", "breaches", "severe_breaches", "created")
 TEAM_LIVE_FIGURES = ("breached_now", "at_risk", "queue_depth")
 
 

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from helpdesk import selectors as account_selectors
 from helpdesk.models import Role, User
 from metrics import voc
 from metrics.models import Survey, SurveyKind, WeeklyReport
@@ -107,7 +108,7 @@ def _at_risk(
         if organization_id is not None and terms:
             mentions[organization_id].append(voc.ChurnMention(ticket_id, message_id, terms))
 
-    names = tickets.organization_names(set(escalations) | set(csat) | set(mentions))
+    names = account_selectors.names_for("organization", set(escalations) | set(csat) | set(mentions))
     return voc.at_risk_list(names=names, escalations=escalations, csat=csat, mentions=mentions)
 
 

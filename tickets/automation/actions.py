@@ -345,18 +345,6 @@ def references(actions: Sequence[Action]) -> References:
     )
 
 
-_FIELD_WORDS = {
-    "status": "status",
-    "priority": "priority",
-    "severity": "severity",
-    "support_tier": "support tier",
-    "category": "category",
-    "product_area": "product area",
-    "team": "team",
-    "assignee": "assignee",
-}
-
-
 def describe(action: Action, names: Mapping[tuple[str, Any], str] | None = None) -> str:
     """Return the action in words; `names` maps ("team", 4) → "Authentication" and the like."""
     names = names or {}
@@ -367,7 +355,7 @@ def describe(action: Action, names: Mapping[tuple[str, Any], str] | None = None)
         return names.get((kind, value), f"#{value}" if isinstance(value, int) else str(value))
 
     if isinstance(action, SetField):
-        return f"Set {_FIELD_WORDS[action.field]} to {name(action.field, action.value)}"
+        return f"Set {action.field.replace('_', ' ')} to {name(action.field, action.value)}"
     if isinstance(action, AddTags):
         return "Add tags " + ", ".join(action.tags)
     if isinstance(action, RemoveTags):

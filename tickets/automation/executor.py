@@ -23,10 +23,6 @@ from tickets.automation.placeholders import render
 from tickets.automation.selectors import placeholder_values
 from tickets.models import CannedResponse, Category, MessageVisibility, ProductArea, Tag, Ticket
 
-# The in-app notification kind of automation alerts. Not yet a helpdesk NotificationKind member
-# (that needs a helpdesk migration); the column accepts it and lists show it as written.
-NOTIFICATION_KIND = NotificationKind.AUTOMATION
-
 
 @dataclass(frozen=True)
 class Performer:
@@ -182,7 +178,7 @@ def _notify(action: spec.Notify, ticket_id: int, performer: Performer) -> Outcom
     title = render(action.message, placeholder_values(ticket, agent=performer.actor))
     helpdesk_services.notifications_create(
         recipient_ids=sorted(pk for pk in recipients if pk is not None),
-        kind=NOTIFICATION_KIND,
+        kind=NotificationKind.AUTOMATION,
         source=f"automation.{performer.source}:{ticket_id}:{performer.at.isoformat()}",
         title=f"#{ticket_id}: {title}",
         ticket_id=ticket_id,

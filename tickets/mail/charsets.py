@@ -87,9 +87,8 @@ def candidates(declared: str | None) -> tuple[str, ...]:
         return _CANDIDATES[name]
     if name in _UNKNOWN:
         return ("utf-8",)
-    if name.startswith("windows-") or name.startswith("cp"):
-        return (name, "utf-8") if _is_text_codec(name) else ("utf-8",)
-    # An unknown name: UTF-8 is what most such senders really wrote (ASCII always decodes).
+    # Any other name (windows-*, cp*, or unknown): the codec if Python has it, then UTF-8, which is
+    # what most senders of an unknown name really wrote (ASCII always decodes).
     return (name, "utf-8") if _is_text_codec(name) else ("utf-8",)
 
 

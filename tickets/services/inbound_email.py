@@ -251,7 +251,7 @@ def _process(row: InboundEmail, now: datetime) -> None:
     author = account_services.customer_get_or_create(email=sender.address, full_name=sender.name)
     ticket, follow_up_of = _thread_target(parsed, author, now)
     uploads, refused = _uploads(parsed)
-    cc = [address.address for address in _participants(parsed) if address.address != author.email][:MAX_CC]
+    cc = [address for address in row.cc if address != author.email][:MAX_CC]  # row.cc: the participants
     if ticket is not None:
         row.message = _add_reply(ticket, parsed, author=author, row=row, uploads=uploads, cc=cc, now=now)
         row.status, row.ticket = InboundStatus.THREADED, ticket
@@ -563,7 +563,11 @@ class IngestResult:
 
 
 def inbound_email_ingest(*, raw: bytes, source: str, now: datetime | None = None) -> IngestResult:
-    """Receive then process one raw message (the two steps above); the pipe and tests use it."""
+    """Receive then process one raw message (the two steps above), for the benchmark and tests.
+
+    `manage.py ingest_email` runs the two steps itself, to answer the MTA "try again later" when
+    storing fails and "done" once the message is stored, whatever processing makes of it.
+    """
     inbound, created = inbound_email_receive(raw=raw, source=source, now=now)
     if inbound.status == InboundStatus.RECEIVED:  # new, or stored earlier by a run that then crashed
         inbound = inbound_email_process(inbound_id=inbound.pk, now=now)

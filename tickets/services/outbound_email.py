@@ -315,6 +315,7 @@ def outbound_email_bounced(
     earlier = OutboundBounce.objects.filter(outbound=row, note__isnull=False)
     if row.resent_at is not None:  # failures noted before an admin resent it were about the old sending
         earlier = earlier.filter(created_at__gte=row.resent_at)
+    noted = set(earlier.values_list("recipient", flat=True))
     to_note: list[OutboundBounce] = []
     for recipient in failed:
         bounce, created = OutboundBounce.objects.get_or_create(
@@ -327,8 +328,7 @@ def outbound_email_bounced(
                 "created_at": now,
             },
         )
-        noted = earlier.filter(recipient=bounce.recipient).exclude(pk=bounce.pk).exists()
-        if created and not noted:
+        if created and bounce.recipient not in noted:
             to_note.append(bounce)
     if not to_note:
         return None
